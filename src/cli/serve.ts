@@ -1,0 +1,49 @@
+import { openApp } from "../app";
+import { type Config } from "../config";
+import { seedInventory } from "../ingest/seedInventory";
+import { type Logger } from "../logger";
+import { startServer } from "../graphql/server";
+
+export const DEMO_METER_POINTS = 3000;
+
+/**
+ * `serve`: migrations, demo data when the embedded database is empty (or --demo), the server, and
+ * a clean stop on SIGINT/SIGTERM (drain HTTP, close sockets, stop the embedded database).
+ */
+export async function runServe(config: Config, log: Logger, o: { demo: boolean }): Promise<void> {
+  const app = await openApp(config, log);
+  try {
+    const wantDemo = config.LOAD_DEMO ?? (app.embedded || o.demo);
+    if (wantDemo) {
+      const rows = (await app.ds.query("SELECT EXISTS (SELECT 1 FROM meter_point) AS any")) as { any: boolean }[];
+      if (!rows[0]?.any) {
+        log.info({ meterPoints: DEMO_METER_POINTS }, "loading the demo inventory into an empty database");
+        const s = await seedInventory(app.applier, {
+          meterPoints: DEMO_METER_POINTS,
+          batchSize: 2000,
+          prefix: "demo",
+          withDecisionVectors: true,
+        });
+        log.info(s, "demo inventory loaded");
+      }
+    }
+    const server = await startServer(app, { port: config.PORT, host: config.HOST });
+    console.log(`smi-gateway ready: ${server.url}`);
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "shutting down");
+        server
+          .stop()
+          .catch((e: unknown) => log.error({ err: e }, "server stop failed"))
+          .finally(resolve);
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+  } finally {
+    await app.close();
+  }
+}

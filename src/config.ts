@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+/**
+ * Configuration: read from the environment once, validated, frozen. A bad value stops start-up with
+ * a message naming the variable, what was expected and what was received.
+ */
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
+    .optional(),
+  READ_REPLICA_URLS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, "expected comma-separated postgres:// URLs"))),
+  PORT: port.default(4000),
+  HOST: z.string().default("0.0.0.0"),
+  DATA_DIR: z.string().default(".data"),
+  EMBEDDED_PG_PORT: port.default(54329),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  WHITELISTED_POLICY: z.enum(["I", "IGNORE"]).default("I"),
+  /** Independent distribution networks: `24:IPNL,25:ESTN` (distributor id → MPAS id). */
+  EXTRA_DISTRIBUTORS: z
+    .string()
+    .default("")
+    .transform((s, ctx) => {
+      const out: Record<string, string> = {};
+      for (const pair of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+        const m = /^(\d{2}):([A-Z0-9]{4})$/.exec(pair);
+        if (!m) {
+          ctx.addIssue({ code: "custom", message: `expected pairs like 24:IPNL, got ${JSON.stringify(pair)}` });
+          return z.NEVER;
+        }
+        out[m[1]!] = m[2]!;
+      }
+      return out;
+    }),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(100000).default(5000),
+  D0350_GROUP_ID: z
+    .string()
+    .regex(/^[A-Z0-9]{3}$/, "expected a three-character DTC group id such as DSF")
+    .default("DSF"),
+  INTROSPECTION: bool.optional(),
+  LOAD_DEMO: bool.optional(),
+});
+
+export type Config = Readonly<z.output<typeof schema>> & { readonly production: boolean };
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = i.path.join(".");
+      const got = name in input ? JSON.stringify(input[name]) : "nothing";
+      return `  ${name}: ${i.message}; got ${got}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return Object.freeze({ ...parsed.data, production: parsed.data.NODE_ENV === "production" });
+}

@@ -1,0 +1,36 @@
+import { type Config } from "../config";
+import { type EventApplier } from "../ingest/applyEvents";
+import { type ReadStore } from "../persistence/readStore";
+import { Loaders } from "./loaders";
+
+/** API roles (SPEC §5). */
+export enum Role {
+  COMPARISON_SITE = "COMPARISON_SITE",
+  SUPPLIER = "SUPPLIER",
+  NETWORK_OPERATOR = "NETWORK_OPERATOR",
+  DCC = "DCC",
+}
+
+export interface Viewer {
+  readonly role: Role;
+  /** Supplier id or network operator id for scoped roles; null for DCC and comparison sites. */
+  readonly party: string | null;
+  readonly keyId: string | null;
+}
+
+/** The long-lived services resolvers call. */
+export interface AppServices {
+  readonly config: Config;
+  readonly readStore: ReadStore;
+  readonly applier: EventApplier;
+}
+
+export interface GraphQLContext {
+  readonly viewer: Viewer;
+  readonly loaders: Loaders;
+  readonly app: AppServices;
+}
+
+export function createContext(app: AppServices, viewer: Viewer): GraphQLContext {
+  return { viewer, loaders: new Loaders(app.readStore), app };
+}

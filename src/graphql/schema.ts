@@ -1,0 +1,25 @@
+import "reflect-metadata";
+import { type GraphQLSchema } from "graphql";
+import { DateTimeResolver } from "graphql-scalars";
+import { buildSchemaSync } from "type-graphql";
+import "./types/enums";
+import { DeviceResolver } from "./resolvers/device.resolver";
+import { MeterPointResolver } from "./resolvers/meterPoint.resolver";
+import { MutationResolver } from "./resolvers/mutation.resolver";
+import { QueryResolver } from "./resolvers/query.resolver";
+import { TransitionResolver } from "./resolvers/transition.resolver";
+
+export const RESOLVERS = [QueryResolver, MutationResolver, MeterPointResolver, DeviceResolver, TransitionResolver] as const;
+
+let cached: GraphQLSchema | undefined;
+
+/** The executable schema (built once per process: type-graphql's metadata is global). */
+export function createSchema(): GraphQLSchema {
+  cached ??= buildSchemaSync({
+    resolvers: [...RESOLVERS],
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    // class-validator checks the bounds declared on input classes (e.g. list sizes in filters).
+    validate: { forbidUnknownValues: false },
+  });
+  return cached;
+}

@@ -1,0 +1,78 @@
+import { createServer, type Server } from "node:http";
+import { type AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import express from "express";
+import { type App } from "../app";
+import { migrationsApplied } from "../persistence/dataSource";
+import { resolveViewer } from "./auth";
+import { type GraphQLContext, createContext } from "./context";
+import { createFormatError } from "./errors";
+import { createSchema } from "./schema";
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly httpServer: Server;
+  /** Graceful: stop accepting, let in-flight requests finish, close sockets. */
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  readonly port: number;
+  readonly host?: string;
+}
+
+export async function startServer(app: App, o: ServerOptions): Promise<RunningServer> {
+  const schema = createSchema();
+  const expressApp = express();
+  const httpServer = createServer(expressApp);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError: createFormatError({
+      production: app.config.production,
+      onInternalError: (error) => app.log.error({ err: error }, "internal error in a GraphQL operation"),
+    }),
+    includeStacktraceInErrorResponses: !app.config.production,
+    introspection: app.config.INTROSPECTION ?? !app.config.production,
+    allowBatchedHttpRequests: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  expressApp.disable("x-powered-by");
+  expressApp.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  expressApp.get("/readyz", async (_req, res) => {
+    try {
+      const ok = await migrationsApplied(app.ds);
+      res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "migrations pending" });
+    } catch {
+      res.status(503).json({ status: "database unreachable" });
+    }
+  });
+  expressApp.use(
+    "/graphql",
+    express.json({ limit: "1mb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(app, await resolveViewer(req.headers)),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(o.port, o.host ?? "0.0.0.0", () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const shownHost = !o.host || o.host === "0.0.0.0" || o.host === "::" ? "localhost" : o.host;
+  return {
+    url: `http://${shownHost}:${port}/graphql`,
+    port,
+    httpServer,
+    async stop() {
+      await apollo.stop();
+    },
+  };
+}

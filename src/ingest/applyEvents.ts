@@ -1,0 +1,125 @@
+import { type DataSource, type EntityManager } from "typeorm";
+import { DomainError } from "../domain/DomainError";
+import { type SmiEvent, namedKeys, parseEvent, peekEventId } from "../domain/events";
+import { type InventoryRules, InventoryWorkingSet } from "../domain/inventory";
+import { type StoredTransition, loadWorkingSet, persistWorkingSet } from "../persistence/inventoryStore";
+
+export interface RejectedEvent {
+  /** The event's id, or `line N` / `#N` when the event had no usable id. */
+  readonly eventId: string;
+  /** Position of the event in its batch (0-based). */
+  readonly index: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ApplyOutcome {
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly rejected: RejectedEvent[];
+  /** Transitions this batch recorded, in sequence order. */
+  readonly transitions: StoredTransition[];
+}
+
+export type ParsedItem = { index: number; event: SmiEvent } | { index: number; rejected: RejectedEvent };
+
+/** Validates raw events (pure): each becomes an event or a rejection; none is dropped. */
+export function parseBatch(raws: readonly unknown[], refOf: (i: number) => string = (i) => `#${i}`): ParsedItem[] {
+  return raws.map((raw, index) => {
+    try {
+      return { index, event: parseEvent(raw) };
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      return { index, rejected: { eventId: peekEventId(raw) ?? refOf(index), index, code: e.code, message: e.message } };
+    }
+  });
+}
+
+/** PostgreSQL errors after which the whole transaction is safely retried from the start. */
+const RETRYABLE = new Set([
+  "40001", // serialization_failure
+  "40P01", // deadlock_detected
+  "23505", // unique_violation: a concurrent batch created the same device, meter point or event id
+]);
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Applies batches of SMI and registration events (SPEC §3), each batch in one transaction.
+ *
+ * The rules live in the domain's InventoryWorkingSet; this service draws the transaction boundary:
+ * lock and load what the batch touches (a handful of set-based statements), apply the events in the
+ * batch's own order in memory, write every change set-based, and commit. A failure of the database
+ * rolls everything back; a retried batch converges to the same state because event ids are
+ * idempotency keys.
+ */
+export class EventApplier {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly rules: InventoryRules,
+    private readonly onCommitted: (o: ApplyOutcome) => void = () => undefined,
+  ) {}
+
+  async applyRaw(raws: readonly unknown[], refOf?: (i: number) => string): Promise<ApplyOutcome> {
+    return this.applyParsed(parseBatch(raws, refOf));
+  }
+
+  async applyParsed(items: readonly ParsedItem[]): Promise<ApplyOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.ds.transaction("READ COMMITTED", (m) => this.applyInTransaction(m, items));
+        this.onCommitted(outcome);
+        return outcome;
+      } catch (e) {
+        const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
+        if (attempt < MAX_ATTEMPTS && code !== undefined && RETRYABLE.has(code)) {
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async applyInTransaction(m: EntityManager, items: readonly ParsedItem[]): Promise<ApplyOutcome> {
+    const events = items.flatMap((it) => ("event" in it ? [it.event] : []));
+    const ws = new InventoryWorkingSet(this.rules);
+    const deviceIds = new Set<string>();
+    const mpxns = new Set<string>();
+    for (const e of events) {
+      const k = namedKeys(e);
+      if (k.deviceId !== null) deviceIds.add(k.deviceId);
+      if (k.mpxn !== null) mpxns.add(k.mpxn);
+    }
+    await loadWorkingSet(m, ws, {
+      eventIds: [...new Set(events.map((e) => e.eventId))],
+      deviceIds: [...deviceIds],
+      mpxns: [...mpxns],
+    });
+
+    const rejected: RejectedEvent[] = [];
+    let applied = 0;
+    let duplicates = 0;
+    const appliedEvents: SmiEvent[] = [];
+    for (const it of items) {
+      if ("rejected" in it) {
+        rejected.push(it.rejected);
+        continue;
+      }
+      const e = it.event;
+      if (ws.isDuplicate(e.eventId)) {
+        duplicates++;
+        continue;
+      }
+      try {
+        ws.apply(e);
+        applied++;
+        appliedEvents.push(e);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        rejected.push({ eventId: e.eventId, index: it.index, code: err.code, message: err.message });
+      }
+    }
+    const transitions = await persistWorkingSet(m, ws, appliedEvents);
+    return { applied, duplicates, rejected, transitions };
+  }
+}

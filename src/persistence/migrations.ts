@@ -1,0 +1,4 @@
+import { Inventory1764000000000 } from "../../migrations/1764000000000-Inventory";
+
+/** Every migration, in order. Registered as classes (TypeORM 1.x), never globbed. */
+export const MIGRATIONS = [Inventory1764000000000];
