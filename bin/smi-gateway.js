@@ -9,9 +9,13 @@ const entry = path.join(root, "dist", "src", "cli", "main.js");
 if (!existsSync(entry)) {
   const { execFileSync } = require("node:child_process");
   process.stderr.write("building smi-gateway (first run)...\n");
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [root] }), "-p", path.join(root, "tsconfig.build.json")], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc", { paths: [root] }), "-p", path.join(root, "tsconfig.build.json")],
+    {
+      stdio: "inherit",
+    },
+  );
 }
 require("reflect-metadata");
 require(entry)

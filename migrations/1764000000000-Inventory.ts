@@ -109,7 +109,9 @@ export class Inventory1764000000000 implements MigrationInterface {
         CONSTRAINT service_flag_transition_pk PRIMARY KEY (sequence),
         CONSTRAINT service_flag_transition_change_ck CHECK (from_flag IS DISTINCT FROM to_flag)
       )`);
-    await q.query(`CREATE INDEX service_flag_transition_mpxn_idx ON service_flag_transition (mpxn, sequence)`);
+    await q.query(
+      `CREATE INDEX service_flag_transition_mpxn_idx ON service_flag_transition (mpxn, sequence)`,
+    );
     await q.query(
       `CREATE INDEX service_flag_transition_network_idx ON service_flag_transition (network_operator, sequence)`,
     );

@@ -29,7 +29,10 @@ export interface OpenOptions {
   readonly databaseUrl?: string;
 }
 
-export async function resolveDatabase(config: Config, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
+export async function resolveDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
   const embedded = await startEmbeddedPostgres({
     dataDir: config.DATA_DIR,
@@ -55,7 +58,10 @@ export async function openApp(config: Config, log: Logger, o: OpenOptions = {}):
     await db.embedded?.stop();
     throw e;
   }
-  const rules = { whitelistedPolicy: config.WHITELISTED_POLICY, extraDistributors: config.EXTRA_DISTRIBUTORS };
+  const rules = {
+    whitelistedPolicy: config.WHITELISTED_POLICY,
+    extraDistributors: config.EXTRA_DISTRIBUTORS,
+  };
   return {
     config,
     log,

@@ -35,10 +35,16 @@ const schema = z.object({
     .default("")
     .transform((s, ctx) => {
       const out: Record<string, string> = {};
-      for (const pair of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+      for (const pair of s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)) {
         const m = /^(\d{2}):([A-Z0-9]{4})$/.exec(pair);
         if (!m) {
-          ctx.addIssue({ code: "custom", message: `expected pairs like 24:IPNL, got ${JSON.stringify(pair)}` });
+          ctx.addIssue({
+            code: "custom",
+            message: `expected pairs like 24:IPNL, got ${JSON.stringify(pair)}`,
+          });
           return z.NEVER;
         }
         out[m[1]!] = m[2]!;

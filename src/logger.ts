@@ -10,7 +10,15 @@ export function createLogger(level: string, destination: 1 | 2 = 1): Logger {
       base: { service: "smi-gateway" },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ["req.headers.authorization", "authorization", "*.authorization", "apiKey", "*.apiKey", "password", "*.password"],
+        paths: [
+          "req.headers.authorization",
+          "authorization",
+          "*.authorization",
+          "apiKey",
+          "*.apiKey",
+          "password",
+          "*.password",
+        ],
         censor: "[redacted]",
       },
     },

@@ -15,7 +15,8 @@ export class UsageError extends Error {}
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected ${name} as a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected ${name} as a positive integer, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -56,7 +57,12 @@ export function buildProgram(config: Config, log: Logger): Command {
     .description("apply an NDJSON file of SMI and registration events (use - for stdin)")
     .argument("<file>", "NDJSON file, one event per line, or - for stdin")
     .option("--rejects <file>", "write rejected lines here (line, eventId, code, message)", "rejects.ndjson")
-    .option("--batch-size <n>", "events per transaction", positiveInt("--batch-size"), config.INGEST_BATCH_SIZE)
+    .option(
+      "--batch-size <n>",
+      "events per transaction",
+      positiveInt("--batch-size"),
+      config.INGEST_BATCH_SIZE,
+    )
     .action(async (file: string, opts: { rejects: string; batchSize: number }) =>
       withApp(config, log, async (app) => {
         const progress = createProgress("ingest");
@@ -95,7 +101,12 @@ export function buildProgram(config: Config, log: Logger): Command {
         const progress = createProgress("seed");
         const s = await seedInventory(
           app.applier,
-          { meterPoints: opts.meterPoints, seed: opts.seed, prefix: opts.prefix, batchSize: config.INGEST_BATCH_SIZE },
+          {
+            meterPoints: opts.meterPoints,
+            seed: opts.seed,
+            prefix: opts.prefix,
+            batchSize: config.INGEST_BATCH_SIZE,
+          },
           (sum) => progress.update(sum.events, `transitions ${sum.transitions}`),
         );
         progress.stop();

@@ -1,7 +1,10 @@
 import { SingleBar, Presets } from "cli-progress";
 
 /** A progress bar on a terminal (stderr), nothing when output is not a terminal. */
-export function createProgress(label: string, total?: number): { update(n: number, extra?: string): void; stop(): void } {
+export function createProgress(
+  label: string,
+  total?: number,
+): { update(n: number, extra?: string): void; stop(): void } {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const bar = new SingleBar(
     {

@@ -15,7 +15,9 @@ export async function runServe(config: Config, log: Logger, o: { demo: boolean }
   try {
     const wantDemo = config.LOAD_DEMO ?? (app.embedded || o.demo);
     if (wantDemo) {
-      const rows = (await app.ds.query("SELECT EXISTS (SELECT 1 FROM meter_point) AS any")) as { any: boolean }[];
+      const rows = (await app.ds.query("SELECT EXISTS (SELECT 1 FROM meter_point) AS any")) as {
+        any: boolean;
+      }[];
       if (!rows[0]?.any) {
         log.info({ meterPoints: DEMO_METER_POINTS }, "loading the demo inventory into an empty database");
         const s = await seedInventory(app.applier, {

@@ -47,4 +47,5 @@ export const parseAssociationRole = (v: unknown): AssociationRole =>
   parseEnumValue(AssociationRole, "role", v);
 
 /** Is this device a smart meter (the only devices that count for the service flag)? */
-export const isSmartMeter = (type: DeviceType): boolean => type === DeviceType.ESME || type === DeviceType.GSME;
+export const isSmartMeter = (type: DeviceType): boolean =>
+  type === DeviceType.ESME || type === DeviceType.GSME;

@@ -71,7 +71,14 @@ export type SmiEvent =
 const FIELDS: Readonly<Record<EventType, readonly string[]>> = {
   [EventType.METER_POINT_REGISTERED]: ["mpxn", "supplier", "networkOperator"],
   [EventType.SUPPLIER_CHANGED]: ["mpxn", "supplier"],
-  [EventType.DEVICE_REGISTERED]: ["deviceId", "deviceType", "smets", "manufacturer", "model", "firmwareVersion"],
+  [EventType.DEVICE_REGISTERED]: [
+    "deviceId",
+    "deviceType",
+    "smets",
+    "manufacturer",
+    "model",
+    "firmwareVersion",
+  ],
   [EventType.DEVICE_ASSOCIATED]: ["deviceId", "mpxn", "role"],
   [EventType.DEVICE_DISASSOCIATED]: ["deviceId", "mpxn"],
   [EventType.DEVICE_STATUS_CHANGED]: ["deviceId", "status"],
@@ -110,7 +117,9 @@ function optionalText(raw: Record<string, unknown>, field: string): string | nul
   const v = raw[field];
   if (v === undefined || v === null) return null;
   if (typeof v !== "string" || v.trim() === "" || v.length > MAX_TEXT_LENGTH) {
-    return invalid(`expected ${field} as a non-empty string of at most ${MAX_TEXT_LENGTH} characters, got ${describeReceived(v)}`);
+    return invalid(
+      `expected ${field} as a non-empty string of at most ${MAX_TEXT_LENGTH} characters, got ${describeReceived(v)}`,
+    );
   }
   return v.trim();
 }
@@ -138,7 +147,9 @@ export function parseEvent(raw: unknown): SmiEvent {
   const r = raw as Record<string, unknown>;
   const eventId = r.eventId;
   if (typeof eventId !== "string" || eventId.length === 0 || eventId.length > MAX_EVENT_ID_LENGTH) {
-    return invalid(`expected eventId as a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters, got ${describeReceived(eventId)}`);
+    return invalid(
+      `expected eventId as a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters, got ${describeReceived(eventId)}`,
+    );
   }
   if (typeof r.type !== "string" || !EVENT_TYPES.includes(r.type)) {
     return invalid(`expected type to be one of ${EVENT_TYPES.join(", ")}, got ${describeReceived(r.type)}`);
@@ -163,7 +174,12 @@ export function parseEvent(raw: unknown): SmiEvent {
         networkOperator: optionalText(r, "networkOperator"),
       };
     case EventType.SUPPLIER_CHANGED:
-      return { ...base, type, mpxn: parseMpxn(required(r, "mpxn", type)), supplier: requiredText(r, "supplier", type) };
+      return {
+        ...base,
+        type,
+        mpxn: parseMpxn(required(r, "mpxn", type)),
+        supplier: requiredText(r, "supplier", type),
+      };
     case EventType.DEVICE_REGISTERED:
       return {
         ...base,

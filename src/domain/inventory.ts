@@ -272,8 +272,14 @@ export class InventoryWorkingSet {
         a.endedAt = e.occurredAt;
         a.endEventId = e.eventId;
         if (a.id !== null) this.endedStoredAssociations.push(a);
-        this.byDevice.set(d.deviceId, this.activeAssociationsOfDevice(d.deviceId).filter((x) => x !== a));
-        this.byMeterPoint.set(mp.mpxn, this.activeAssociationsOfMeterPoint(mp.mpxn).filter((x) => x !== a));
+        this.byDevice.set(
+          d.deviceId,
+          this.activeAssociationsOfDevice(d.deviceId).filter((x) => x !== a),
+        );
+        this.byMeterPoint.set(
+          mp.mpxn,
+          this.activeAssociationsOfMeterPoint(mp.mpxn).filter((x) => x !== a),
+        );
         d.lastEventAt = e.occurredAt;
         mp.lastEventAt = e.occurredAt;
         this.changedDeviceIds.add(d.deviceId);
@@ -329,7 +335,9 @@ export class InventoryWorkingSet {
       fuel,
       networkOperator:
         networkOperator ??
-        (fuel === Fuel.ELECTRICITY ? deriveNetworkOperatorFromMpan(mpxn, this.rules.extraDistributors) : null),
+        (fuel === Fuel.ELECTRICITY
+          ? deriveNetworkOperatorFromMpan(mpxn, this.rules.extraDistributors)
+          : null),
       supplier,
       flag: null,
       flagEffectiveAt: null,
@@ -354,10 +362,16 @@ export class InventoryWorkingSet {
 
   private checkFuelMatches(d: DeviceState, fuel: Fuel, mpxn: string): void {
     if (d.deviceType === DeviceType.ESME && fuel !== Fuel.ELECTRICITY) {
-      throw new DomainError("INVALID_EVENT", `expected an MPAN (13 digits) for ESME ${d.deviceId}, got MPRN ${mpxn}`);
+      throw new DomainError(
+        "INVALID_EVENT",
+        `expected an MPAN (13 digits) for ESME ${d.deviceId}, got MPRN ${mpxn}`,
+      );
     }
     if (d.deviceType === DeviceType.GSME && fuel !== Fuel.GAS) {
-      throw new DomainError("INVALID_EVENT", `expected an MPRN (6–10 digits) for GSME ${d.deviceId}, got MPAN ${mpxn}`);
+      throw new DomainError(
+        "INVALID_EVENT",
+        `expected an MPRN (6–10 digits) for GSME ${d.deviceId}, got MPAN ${mpxn}`,
+      );
     }
   }
 

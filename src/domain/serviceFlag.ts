@@ -1,4 +1,4 @@
-import { DeviceType, SmiDeviceStatus, isSmartMeter } from "./device";
+import { type DeviceType, SmiDeviceStatus, isSmartMeter } from "./device";
 import { unreachable } from "./DomainError";
 
 /** The DCC service flag (MP077). `null` is the NULL/blank starting position. S and W are retired. */
@@ -61,8 +61,7 @@ export function deriveContribution(
     case SmiDeviceStatus.PENDING:
     case SmiDeviceStatus.DECOMMISSIONED:
     case SmiDeviceStatus.WITHDRAWN:
-    // Flag-neutral statuses are never effective statuses, but if one is passed it contributes nothing.
-    case SmiDeviceStatus.SUSPENDED:
+    case SmiDeviceStatus.SUSPENDED: // flag-neutral: never an effective status; nothing if passed
     case SmiDeviceStatus.RECOVERY:
     case SmiDeviceStatus.RECOVERED:
       return null;
@@ -106,14 +105,16 @@ export function deriveServiceFlag(
     if (c === DccServiceFlag.A) a.push(d.deviceId);
     else if (c === DccServiceFlag.I) i.push(d.deviceId);
   }
-  if (a.length > 0) return { flag: DccServiceFlag.A, rule: FlagRule.ANY_COMMISSIONED, contributingDeviceIds: a.sort() };
+  if (a.length > 0)
+    return { flag: DccServiceFlag.A, rule: FlagRule.ANY_COMMISSIONED, contributingDeviceIds: a.sort() };
   if (i.length > 0)
     return {
       flag: DccServiceFlag.I,
       rule: FlagRule.ANY_INSTALLED_NOT_COMMISSIONED,
       contributingDeviceIds: i.sort(),
     };
-  if (everActive) return { flag: DccServiceFlag.N, rule: FlagRule.PREVIOUSLY_ACTIVE, contributingDeviceIds: [] };
+  if (everActive)
+    return { flag: DccServiceFlag.N, rule: FlagRule.PREVIOUSLY_ACTIVE, contributingDeviceIds: [] };
   return { flag: null, rule: FlagRule.NEVER_ACTIVE, contributingDeviceIds: [] };
 }
 

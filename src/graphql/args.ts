@@ -19,17 +19,23 @@ export function checkListSize(name: string, size: number, max: number): void {
 /** Sequence and history cursors are the decimal id they follow. */
 export function parseNumericCursor(name: string, value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  if (!/^\d{1,19}$/.test(value)) throw badUserInput(`expected ${name} to be a cursor returned by this API (digits), got ${JSON.stringify(value.slice(0, 40))}`);
+  if (!/^\d{1,19}$/.test(value))
+    throw badUserInput(
+      `expected ${name} to be a cursor returned by this API (digits), got ${JSON.stringify(value.slice(0, 40))}`,
+    );
   return value;
 }
 
 const MP_CURSOR_PREFIX = "mp:";
-export const encodeMeterPointCursor = (mpxn: string) => Buffer.from(MP_CURSOR_PREFIX + mpxn).toString("base64url");
+export const encodeMeterPointCursor = (mpxn: string) =>
+  Buffer.from(MP_CURSOR_PREFIX + mpxn).toString("base64url");
 export function decodeMeterPointCursor(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   const decoded = Buffer.from(value, "base64url").toString("utf8");
   if (!decoded.startsWith(MP_CURSOR_PREFIX) || !/^\d{6,13}$/.test(decoded.slice(MP_CURSOR_PREFIX.length))) {
-    throw badUserInput(`expected after to be a cursor returned by meterPointsConnection, got ${JSON.stringify(value.slice(0, 40))}`);
+    throw badUserInput(
+      `expected after to be a cursor returned by meterPointsConnection, got ${JSON.stringify(value.slice(0, 40))}`,
+    );
   }
   return decoded.slice(MP_CURSOR_PREFIX.length);
 }

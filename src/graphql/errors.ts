@@ -19,7 +19,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export const badUserInput = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
-export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+export const forbidden = (message: string) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
 export const unauthenticated = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
 
@@ -62,7 +63,12 @@ export function createFormatError(o: FormatOptions) {
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     if (original instanceof DomainError) {
       const mapped = toGraphQLError(original);
-      return { message: mapped.message, locations: formatted.locations, path: formatted.path, extensions: mapped.extensions };
+      return {
+        message: mapped.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: mapped.extensions,
+      };
     }
     // type-graphql's argument validation (class-validator) is the client's input.
     if (original instanceof Error && original.name === "ArgumentValidationError") {

@@ -30,7 +30,11 @@ export class Loaders {
   }
 
   /** One loader per distinct argument set (e.g. `first`/`after`), so differing pages still batch. */
-  private loaderFor<V>(name: string, args: unknown[], batch: (keys: readonly string[]) => Promise<V[]>): DataLoader<string, V> {
+  private loaderFor<V>(
+    name: string,
+    args: unknown[],
+    batch: (keys: readonly string[]) => Promise<V[]>,
+  ): DataLoader<string, V> {
     const key = `${name}:${JSON.stringify(args)}`;
     let l = this.parameterised.get(key) as DataLoader<string, V> | undefined;
     if (!l) {
@@ -51,6 +55,8 @@ export class Loaders {
   }
 
   statusHistoryOf(after: string | null, limit: number): DataLoader<string, StatusChangeRow[]> {
-    return this.loaderFor("statusHistory", [after, limit], (k) => this.store.statusHistoryOfDevices(k, after, limit));
+    return this.loaderFor("statusHistory", [after, limit], (k) =>
+      this.store.statusHistoryOfDevices(k, after, limit),
+    );
   }
 }

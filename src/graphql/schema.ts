@@ -9,7 +9,13 @@ import { MutationResolver } from "./resolvers/mutation.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
 import { TransitionResolver } from "./resolvers/transition.resolver";
 
-export const RESOLVERS = [QueryResolver, MutationResolver, MeterPointResolver, DeviceResolver, TransitionResolver] as const;
+export const RESOLVERS = [
+  QueryResolver,
+  MutationResolver,
+  MeterPointResolver,
+  DeviceResolver,
+  TransitionResolver,
+] as const;
 
 let cached: GraphQLSchema | undefined;
 

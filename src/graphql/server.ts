@@ -57,7 +57,7 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     "/graphql",
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(app, await resolveViewer(req.headers)),
+      context: async ({ req }) => createContext(app, await resolveViewer(app, req.headers.authorization)),
     }),
   );
 

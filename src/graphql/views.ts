@@ -1,13 +1,22 @@
 import { type DeviceType, type SmiDeviceStatus } from "../domain/device";
 import { type Fuel } from "../domain/identifiers";
 import { type DccServiceFlag, parseServiceFlag } from "../domain/serviceFlag";
-import { type DeviceRow, type MeterPointRow, type TransitionRow, toStoredTransition } from "../persistence/inventoryStore";
+import {
+  type DeviceRow,
+  type MeterPointRow,
+  type TransitionRow,
+  toStoredTransition,
+} from "../persistence/inventoryStore";
 import { type StoredTransition } from "../persistence/inventoryStore";
 import { type DeviceView } from "./types/device.type";
 import { type MeterPointView } from "./types/meterPoint.type";
 
 /** Rows (and stored values) → the plain objects the GraphQL types resolve from. */
-export function meterPointView(r: MeterPointRow, asOf: Date | null = null, flagAt?: TransitionRow | null): MeterPointView {
+export function meterPointView(
+  r: MeterPointRow,
+  asOf: Date | null = null,
+  flagAt?: TransitionRow | null,
+): MeterPointView {
   const base = {
     mpxn: r.mpxn,
     fuel: r.fuel as Fuel,

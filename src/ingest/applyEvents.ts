@@ -24,13 +24,19 @@ export interface ApplyOutcome {
 export type ParsedItem = { index: number; event: SmiEvent } | { index: number; rejected: RejectedEvent };
 
 /** Validates raw events (pure): each becomes an event or a rejection; none is dropped. */
-export function parseBatch(raws: readonly unknown[], refOf: (i: number) => string = (i) => `#${i}`): ParsedItem[] {
+export function parseBatch(
+  raws: readonly unknown[],
+  refOf: (i: number) => string = (i) => `#${i}`,
+): ParsedItem[] {
   return raws.map((raw, index) => {
     try {
       return { index, event: parseEvent(raw) };
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
-      return { index, rejected: { eventId: peekEventId(raw) ?? refOf(index), index, code: e.code, message: e.message } };
+      return {
+        index,
+        rejected: { eventId: peekEventId(raw) ?? refOf(index), index, code: e.code, message: e.message },
+      };
     }
   });
 }
@@ -70,7 +76,9 @@ export class EventApplier {
         this.onCommitted(outcome);
         return outcome;
       } catch (e) {
-        const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
+        const code =
+          (e as { code?: string; driverError?: { code?: string } }).driverError?.code ??
+          (e as { code?: string }).code;
         if (attempt < MAX_ATTEMPTS && code !== undefined && RETRYABLE.has(code)) {
           await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
           continue;

@@ -47,7 +47,15 @@ export function buildDecisionVectors(prefix = "vec"): DecisionVector[] {
       this.push({ type: "MeterPointRegistered", mpxn, supplier });
     }
     device(deviceId: string, deviceType = "ESME", model = "X1"): void {
-      this.push({ type: "DeviceRegistered", deviceId, deviceType, smets: "SMETS2", manufacturer: "ACME", model, firmwareVersion: "1.0" });
+      this.push({
+        type: "DeviceRegistered",
+        deviceId,
+        deviceType,
+        smets: "SMETS2",
+        manufacturer: "ACME",
+        model,
+        firmwareVersion: "1.0",
+      });
     }
     associate(deviceId: string, mpxn: string, role = "Import"): void {
       this.push({ type: "DeviceAssociated", deviceId, mpxn, role });
@@ -68,7 +76,12 @@ export function buildDecisionVectors(prefix = "vec"): DecisionVector[] {
   }
 
   const single = (id: number, history: string, statuses: string[], flag: "A" | "I" | "N" | null) =>
-    vector(id, history, (b) => b.esme(mpan(id), dev(id, 1), ...statuses), () => ({ [mpan(id)]: flag }));
+    vector(
+      id,
+      history,
+      (b) => b.esme(mpan(id), dev(id, 1), ...statuses),
+      () => ({ [mpan(id)]: flag }),
+    );
 
   single(1, "ESME Pending", [], null);
   single(2, "ESME Pending → Whitelisted", ["Whitelisted"], "I");
@@ -77,9 +90,19 @@ export function buildDecisionVectors(prefix = "vec"): DecisionVector[] {
   single(5, "ESME Commissioned → Suspended", ["Commissioned", "Suspended"], "A");
   single(6, "ESME Commissioned → Recovery → Recovered", ["Commissioned", "Recovery", "Recovered"], "A");
   single(7, "ESME Commissioned → Decommissioned", ["Commissioned", "Decommissioned"], "N");
-  single(8, "ESME InstalledNotCommissioned → Decommissioned", ["InstalledNotCommissioned", "Decommissioned"], "N");
+  single(
+    8,
+    "ESME InstalledNotCommissioned → Decommissioned",
+    ["InstalledNotCommissioned", "Decommissioned"],
+    "N",
+  );
   single(9, "ESME Pending → Decommissioned", ["Decommissioned"], null);
-  single(10, "ESME Commissioned → Suspended → Decommissioned", ["Commissioned", "Suspended", "Decommissioned"], "N");
+  single(
+    10,
+    "ESME Commissioned → Suspended → Decommissioned",
+    ["Commissioned", "Suspended", "Decommissioned"],
+    "N",
+  );
   single(11, "ESME InstalledNotCommissioned → Suspended", ["InstalledNotCommissioned", "Suspended"], "I");
   single(12, "ESME Pending → Suspended", ["Suspended"], null);
   single(13, "ESME Commissioned → Withdrawn", ["Commissioned", "Withdrawn"], "N");
@@ -93,7 +116,12 @@ export function buildDecisionVectors(prefix = "vec"): DecisionVector[] {
     b.status(dev(v, 1), "Commissioned");
     b.status(dev(v, 2), "InstalledNotCommissioned");
   };
-  vector(14, "ESME#1 Commissioned + ESME#2 InstalledNotCommissioned", (b) => twoMeters(b, 14), () => ({ [mpan(14)]: "A" }));
+  vector(
+    14,
+    "ESME#1 Commissioned + ESME#2 InstalledNotCommissioned",
+    (b) => twoMeters(b, 14),
+    () => ({ [mpan(14)]: "A" }),
+  );
   vector(
     15,
     "14, then ESME#1 → Decommissioned",

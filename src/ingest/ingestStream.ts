@@ -48,7 +48,11 @@ function parseLine(line: string, lineNo: number, index: number): ParsedItem {
   return { ...parseBatch([raw], () => `line ${lineNo}`)[0]!, index };
 }
 
-export async function ingestStream(input: Readable, applier: EventApplier, o: IngestOptions): Promise<IngestSummary> {
+export async function ingestStream(
+  input: Readable,
+  applier: EventApplier,
+  o: IngestOptions,
+): Promise<IngestSummary> {
   const summary: IngestSummary = {
     lines: 0,
     applied: 0,
@@ -75,7 +79,9 @@ export async function ingestStream(input: Readable, applier: EventApplier, o: In
       if (o.rejectsPath) {
         rejects ??= createWriteStream(o.rejectsPath, { flags: "w" });
         const line = lineNos[r.index]!;
-        const ok = rejects.write(`${JSON.stringify({ line, eventId: r.eventId, code: r.code, message: r.message })}\n`);
+        const ok = rejects.write(
+          `${JSON.stringify({ line, eventId: r.eventId, code: r.code, message: r.message })}\n`,
+        );
         if (!ok) await new Promise<void>((res) => rejects!.once("drain", () => res()));
       }
     }

@@ -29,7 +29,16 @@ const MODELS = [
   ["EDMI", "ES-10A", "SMETS2"],
 ] as const;
 
-type Lifecycle = "none" | "pending" | "whitelisted" | "installLeave" | "active" | "activeSuspended" | "exchange" | "removed" | "withdrawn";
+type Lifecycle =
+  | "none"
+  | "pending"
+  | "whitelisted"
+  | "installLeave"
+  | "active"
+  | "activeSuspended"
+  | "exchange"
+  | "removed"
+  | "withdrawn";
 
 function pickLifecycle(r: number): Lifecycle {
   if (r < 0.34) return "none";
@@ -54,7 +63,9 @@ export function* generateSeedEvents(o: SeedOptions): Generator<RawEvent> {
     const id = () => `${prefix}-${i}-${++n}`;
     const at = () => new Date((t += 1000)).toISOString();
     const gas = rnd() < 0.45;
-    const mpxn = gas ? syntheticMprn(1_000_000_000 + i) : syntheticMpan(DISTRIBUTORS[i % DISTRIBUTORS.length]!, i);
+    const mpxn = gas
+      ? syntheticMprn(1_000_000_000 + i)
+      : syntheticMpan(DISTRIBUTORS[i % DISTRIBUTORS.length]!, i);
     const supplier = SEED_SUPPLIERS[Math.floor(rnd() * SEED_SUPPLIERS.length)]!;
     const reg: RawEvent = { eventId: id(), occurredAt: at(), type: "MeterPointRegistered", mpxn, supplier };
     if (gas) reg.networkOperator = GAS_TRANSPORTERS[i % GAS_TRANSPORTERS.length]!;
@@ -123,7 +134,10 @@ export function* generateSeedEvents(o: SeedOptions): Generator<RawEvent> {
         yield status(m1, "Commissioned");
         if (!gas && rnd() < 0.05) {
           // Solar export: the same ESME on an export MPAN.
-          const exportMpan = syntheticMpan(DISTRIBUTORS[i % DISTRIBUTORS.length]!, 5_000_000_000 + ++exportSerial);
+          const exportMpan = syntheticMpan(
+            DISTRIBUTORS[i % DISTRIBUTORS.length]!,
+            5_000_000_000 + ++exportSerial,
+          );
           yield { eventId: id(), occurredAt: at(), type: "MeterPointRegistered", mpxn: exportMpan, supplier };
           yield associate(m1, exportMpan, "Export");
         }

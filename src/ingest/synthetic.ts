@@ -19,7 +19,8 @@ export function syntheticMpan(distributorId: number, n: number): string {
 }
 
 /** A 10-digit MPRN from `n` (never starting with 0). */
-export const syntheticMprn = (n: number): string => `${1 + (Math.floor(n / 1e9) % 9)}${String(n % 1e9).padStart(9, "0")}`;
+export const syntheticMprn = (n: number): string =>
+  `${1 + (Math.floor(n / 1e9) % 9)}${String(n % 1e9).padStart(9, "0")}`;
 
 /** An EUI-64 device id from a 64-bit-ish number and a type nibble. */
 export function syntheticDeviceId(n: number, kind: number): string {

@@ -165,6 +165,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
         `expected the embedded PostgreSQL to start on 127.0.0.1:${opts.port} from ${pgDir}, got ${
           e instanceof Error ? e.message : "an early exit (is the port taken? see EMBEDDED_PG_PORT)"
         }`,
+        { cause: e },
       );
     }
   }

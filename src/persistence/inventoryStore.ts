@@ -2,7 +2,12 @@ import { type EntityManager } from "typeorm";
 import { type AssociationRole, type DeviceType, type SmiDeviceStatus } from "../domain/device";
 import { type SmiEvent } from "../domain/events";
 import { type Fuel } from "../domain/identifiers";
-import { type AssociationState, type DeviceState, type InventoryWorkingSet, type MeterPointState } from "../domain/inventory";
+import {
+  type AssociationState,
+  type DeviceState,
+  type InventoryWorkingSet,
+  type MeterPointState,
+} from "../domain/inventory";
 import { type FlagRule, type ServiceFlagValue, parseServiceFlag } from "../domain/serviceFlag";
 
 /** A transition as stored: the domain transition plus its place in the global feed. */
@@ -122,7 +127,8 @@ export interface AssociationRow {
   begin_event_id: string;
   end_event_id: string | null;
 }
-export const ASSOCIATION_COLUMNS = "id, device_id, mpxn, role, begun_at, ended_at, begin_event_id, end_event_id";
+export const ASSOCIATION_COLUMNS =
+  "id, device_id, mpxn, role, begun_at, ended_at, begin_event_id, end_event_id";
 
 function toAssociationState(r: AssociationRow): AssociationState {
   return {
@@ -218,7 +224,9 @@ export async function persistWorkingSet(
 ): Promise<StoredTransition[]> {
   if (appliedEvents.length === 0) return [];
   const newDevices = [...ws.newDeviceIds].map((id) => ws.devices.get(id)!);
-  const changedDevices = [...ws.changedDeviceIds].filter((id) => !ws.newDeviceIds.has(id)).map((id) => ws.devices.get(id)!);
+  const changedDevices = [...ws.changedDeviceIds]
+    .filter((id) => !ws.newDeviceIds.has(id))
+    .map((id) => ws.devices.get(id)!);
   const deviceArrays = (ds: DeviceState[]) => [
     col(ds, (d) => d.deviceId),
     col(ds, (d) => d.deviceType),
@@ -234,7 +242,10 @@ export async function persistWorkingSet(
   const DEVICE_UNNEST = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
       $8::timestamptz[], $9::text[], $10::timestamptz[])`;
   if (newDevices.length > 0) {
-    await m.query(`INSERT INTO device (${DEVICE_COLUMNS}) SELECT * FROM ${DEVICE_UNNEST}`, deviceArrays(newDevices));
+    await m.query(
+      `INSERT INTO device (${DEVICE_COLUMNS}) SELECT * FROM ${DEVICE_UNNEST}`,
+      deviceArrays(newDevices),
+    );
   }
   if (changedDevices.length > 0) {
     await m.query(
@@ -264,7 +275,10 @@ export async function persistWorkingSet(
     .filter((id) => !ws.newMeterPointIds.has(id))
     .map((id) => ws.meterPoints.get(id)!);
   if (newMps.length > 0) {
-    await m.query(`INSERT INTO meter_point (${METER_POINT_COLUMNS}) SELECT * FROM ${MP_UNNEST}`, mpArrays(newMps));
+    await m.query(
+      `INSERT INTO meter_point (${METER_POINT_COLUMNS}) SELECT * FROM ${MP_UNNEST}`,
+      mpArrays(newMps),
+    );
   }
   if (changedMps.length > 0) {
     await m.query(
@@ -358,7 +372,11 @@ export async function persistWorkingSet(
   await m.query(
     `INSERT INTO applied_event (event_id, event_type, occurred_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`,
-    [col(appliedEvents, (e) => e.eventId), col(appliedEvents, (e) => e.type), col(appliedEvents, (e) => e.occurredAt)],
+    [
+      col(appliedEvents, (e) => e.eventId),
+      col(appliedEvents, (e) => e.type),
+      col(appliedEvents, (e) => e.occurredAt),
+    ],
   );
   return stored;
 }

@@ -98,7 +98,9 @@ export class ReadStore {
   /** Devices associated with each meter point now (or ever, with `historic`), oldest association first. */
   async devicesOfMeterPoints(mpxns: readonly string[], historic: boolean): Promise<DeviceRow[][]> {
     const rows: (DeviceRow & { mpxn: string })[] = await this.ds.query(
-      `SELECT DISTINCT ON (a.mpxn, d.device_id) a.mpxn, ${DEVICE_COLUMNS.split(", ").map((c) => `d.${c}`).join(", ")}
+      `SELECT DISTINCT ON (a.mpxn, d.device_id) a.mpxn, ${DEVICE_COLUMNS.split(", ")
+        .map((c) => `d.${c}`)
+        .join(", ")}
          FROM device_association a JOIN device d ON d.device_id = a.device_id
         WHERE a.mpxn = ANY($1::text[]) ${historic ? "" : "AND a.ended_at IS NULL"}
         ORDER BY a.mpxn, d.device_id, a.id`,
@@ -110,7 +112,9 @@ export class ReadStore {
   /** Meter points each device is associated with now. */
   async meterPointsOfDevices(ids: readonly string[]): Promise<MeterPointRow[][]> {
     const rows: (MeterPointRow & { device_id: string })[] = await this.ds.query(
-      `SELECT a.device_id, ${METER_POINT_COLUMNS.split(", ").map((c) => `p.${c}`).join(", ")}
+      `SELECT a.device_id, ${METER_POINT_COLUMNS.split(", ")
+        .map((c) => `p.${c}`)
+        .join(", ")}
          FROM device_association a JOIN meter_point p ON p.mpxn = a.mpxn
         WHERE a.device_id = ANY($1::text[]) AND a.ended_at IS NULL
         ORDER BY a.device_id, a.id`,
@@ -177,7 +181,11 @@ export class ReadStore {
     );
   }
 
-  async statusHistoryOfDevices(ids: readonly string[], after: string | null, limit: number): Promise<StatusChangeRow[][]> {
+  async statusHistoryOfDevices(
+    ids: readonly string[],
+    after: string | null,
+    limit: number,
+  ): Promise<StatusChangeRow[][]> {
     const rows: StatusChangeRow[] = await this.ds.query(
       `SELECT c.* FROM unnest($1::text[]) AS k(device_id)
         CROSS JOIN LATERAL (
@@ -198,7 +206,11 @@ export class ReadStore {
     return groupBy(ids, rows, (r) => r.device_id);
   }
 
-  async meterPointPage(f: MeterPointFilterQuery, after: string | null, limit: number): Promise<MeterPointRow[]> {
+  async meterPointPage(
+    f: MeterPointFilterQuery,
+    after: string | null,
+    limit: number,
+  ): Promise<MeterPointRow[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     const eq = (column: string, v: string | undefined) => {
@@ -224,7 +236,11 @@ export class ReadStore {
     );
   }
 
-  async transitionPage(f: TransitionFilterQuery, after: string | null, limit: number): Promise<TransitionRow[]> {
+  async transitionPage(
+    f: TransitionFilterQuery,
+    after: string | null,
+    limit: number,
+  ): Promise<TransitionRow[]> {
     const { sql, params } = transitionWhere(f, after);
     params.push(limit);
     return this.ds.query(
@@ -233,7 +249,10 @@ export class ReadStore {
     );
   }
 
-  async flagCounts(networkOperator: string | undefined, fuel: string | undefined): Promise<{ flag: string | null; count: number }[]> {
+  async flagCounts(
+    networkOperator: string | undefined,
+    fuel: string | undefined,
+  ): Promise<{ flag: string | null; count: number }[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     if (networkOperator !== undefined) {
@@ -257,7 +276,10 @@ export class ReadStore {
 }
 
 /** The WHERE clause of a transition query: filters, tenant scope and cursor. Shared with the feed. */
-export function transitionWhere(f: TransitionFilterQuery, after: string | null): { sql: string; params: unknown[] } {
+export function transitionWhere(
+  f: TransitionFilterQuery,
+  after: string | null,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const where: string[] = [];
   const eq = (column: string, v: string | undefined) => {

@@ -30,7 +30,7 @@ describe("parseMpxn", () => {
     [" 1312345678907", "leading space"],
     [1312345678907, "a number, not a string"],
     [null, "null"],
-  ])("rejects %p as INVALID_MPXN (%s)", (value) => {
+  ])("rejects %p as INVALID_MPXN (%s)", (value: unknown, _why: string) => {
     expect(codeOf(() => parseMpxn(value))).toBe("INVALID_MPXN");
   });
 
@@ -63,7 +63,7 @@ describe("parseDeviceId", () => {
     ["BC-33-AC-FF-FE-FA-55-3G", "not hex"],
     ["BC-33-AC-FF-FE-FA-55-3D-00", "nine pairs"],
     [42, "a number"],
-  ])("rejects %p as INVALID_DEVICE_ID (%s)", (value) => {
+  ])("rejects %p as INVALID_DEVICE_ID (%s)", (value: unknown, _why: string) => {
     expect(codeOf(() => parseDeviceId(value))).toBe("INVALID_DEVICE_ID");
   });
 });

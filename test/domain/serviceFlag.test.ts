@@ -1,7 +1,13 @@
 import { DeviceType, SmiDeviceStatus as S } from "../../src/domain/device";
 import { parseEvent } from "../../src/domain/events";
 import { InventoryWorkingSet } from "../../src/domain/inventory";
-import { DccServiceFlag, FlagRule, deriveContribution, deriveEffectiveStatus, deriveServiceFlag } from "../../src/domain/serviceFlag";
+import {
+  DccServiceFlag,
+  FlagRule,
+  deriveContribution,
+  deriveEffectiveStatus,
+  deriveServiceFlag,
+} from "../../src/domain/serviceFlag";
 import { buildDecisionVectors } from "../../src/ingest/decisionVectors";
 
 describe("deriveEffectiveStatus", () => {
@@ -36,9 +42,19 @@ describe("deriveContribution", () => {
 });
 
 describe("deriveServiceFlag", () => {
-  const d = (deviceId: string, effectiveStatus: S, deviceType = DeviceType.ESME) => ({ deviceId, deviceType, effectiveStatus });
+  const d = (deviceId: string, effectiveStatus: S, deviceType = DeviceType.ESME) => ({
+    deviceId,
+    deviceType,
+    effectiveStatus,
+  });
   it("keeps flag A while one Commissioned meter remains, listing only the A contributors", () => {
-    expect(deriveServiceFlag([d("b", S.COMMISSIONED), d("a", S.INSTALLED_NOT_COMMISSIONED), d("c", S.COMMISSIONED)], true, "I")).toEqual({
+    expect(
+      deriveServiceFlag(
+        [d("b", S.COMMISSIONED), d("a", S.INSTALLED_NOT_COMMISSIONED), d("c", S.COMMISSIONED)],
+        true,
+        "I",
+      ),
+    ).toEqual({
       flag: DccServiceFlag.A,
       rule: FlagRule.ANY_COMMISSIONED,
       contributingDeviceIds: ["b", "c"],
@@ -46,18 +62,24 @@ describe("deriveServiceFlag", () => {
   });
   it("is N with no contributors once active, null before", () => {
     expect(deriveServiceFlag([d("a", S.DECOMMISSIONED)], true, "I").flag).toBe(DccServiceFlag.N);
-    expect(deriveServiceFlag([d("a", S.DECOMMISSIONED)], false, "I")).toEqual({ flag: null, rule: FlagRule.NEVER_ACTIVE, contributingDeviceIds: [] });
+    expect(deriveServiceFlag([d("a", S.DECOMMISSIONED)], false, "I")).toEqual({
+      flag: null,
+      rule: FlagRule.NEVER_ACTIVE,
+      contributingDeviceIds: [],
+    });
   });
 });
 
 describe("the decision vectors of SPEC §2.3, applied to the working set", () => {
   const vectors = buildDecisionVectors("unit");
-  it("covers all 22 vectors", () => expect(vectors.map((v) => v.id)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1)));
+  it("covers all 22 vectors", () =>
+    expect(vectors.map((v) => v.id)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1)));
 
   it.each(vectors.map((v) => [v.id, v.history, v] as const))("vector %i: %s", (_id, _h, v) => {
     const ws = new InventoryWorkingSet({ whitelistedPolicy: "I", extraDistributors: {} });
     for (const raw of v.events) ws.apply(parseEvent(raw));
-    for (const [mpxn, flag] of Object.entries(v.expected)) expect([mpxn, ws.meterPoints.get(mpxn)!.flag]).toEqual([mpxn, flag]);
+    for (const [mpxn, flag] of Object.entries(v.expected))
+      expect([mpxn, ws.meterPoints.get(mpxn)!.flag]).toEqual([mpxn, flag]);
     const silent = new Set(v.silentEventIds ?? []);
     expect(ws.transitions.filter((t) => silent.has(t.causeEventId))).toEqual([]);
     // Once a meter point leaves null it never returns to null.

@@ -21,7 +21,9 @@ describe("the decision vectors of SPEC §2.3, end to end through applyEvents and
       { m: mpxns },
     );
     expect(body.errors).toBeUndefined();
-    expect(Object.fromEntries(body.data!.meterPoints.map((p) => [p.mpxn, p.serviceFlag]))).toEqual(v.expected);
+    expect(Object.fromEntries(body.data!.meterPoints.map((p) => [p.mpxn, p.serviceFlag]))).toEqual(
+      v.expected,
+    );
   });
 
   it("vector 22: the CPL suspension records no transition at all", async () => {

@@ -11,7 +11,8 @@ import { type RunningServer, startServer } from "../../src/graphql/server";
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.SMI_TEST_ADMIN_URL;
   const template = process.env.SMI_TEST_TEMPLATE;
-  if (!adminUrl || !template) throw new Error("expected jest's globalSetup to have prepared a database server");
+  if (!adminUrl || !template)
+    throw new Error("expected jest's globalSetup to have prepared a database server");
   const name = `smi_test_${randomBytes(6).toString("hex")}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
@@ -40,7 +41,13 @@ export interface TestApp {
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; body: { data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] } }>;
+  ): Promise<{
+    status: number;
+    body: {
+      data?: T;
+      errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+    };
+  }>;
   close(): Promise<void>;
 }
 

@@ -11,7 +11,11 @@ import { ServiceFlagTransitionConnection } from "../types/transition.type";
 import { type TransitionView, deviceView, transitionView } from "../views";
 
 /** The devices that answer for a meter point: now, or at its `asOf`. */
-async function currentOrPastDevices(mp: MeterPointView, ctx: GraphQLContext, historic: boolean): Promise<DeviceRow[]> {
+async function currentOrPastDevices(
+  mp: MeterPointView,
+  ctx: GraphQLContext,
+  historic: boolean,
+): Promise<DeviceRow[]> {
   if (mp.asOf) return ctx.loaders.devicesAt.load({ mpxn: mp.mpxn, at: mp.asOf });
   return ctx.loaders.devicesOfMeterPoint(historic).load(mp.mpxn);
 }
@@ -38,16 +42,21 @@ export class MeterPointResolver {
     return { rule: decision.rule, contributingDevices: views.filter((d) => contributing.has(d.deviceId)) };
   }
 
-  @FieldResolver(() => [Device], { description: "Associated devices (now, or at asOf); with includeHistoric, every device ever associated" })
+  @FieldResolver(() => [Device], {
+    description: "Associated devices (now, or at asOf); with includeHistoric, every device ever associated",
+  })
   async devices(
     @Root() mp: MeterPointView,
-    @Arg("includeHistoric", () => Boolean, { defaultValue: false, nullable: true }) includeHistoric: boolean | null,
+    @Arg("includeHistoric", () => Boolean, { defaultValue: false, nullable: true })
+    includeHistoric: boolean | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<DeviceView[]> {
     return (await currentOrPastDevices(mp, ctx, includeHistoric ?? false)).map(deviceView);
   }
 
-  @FieldResolver(() => ServiceFlagTransitionConnection, { description: "Transitions of this meter point, oldest first" })
+  @FieldResolver(() => ServiceFlagTransitionConnection, {
+    description: "Transitions of this meter point, oldest first",
+  })
   async flagHistory(
     @Root() mp: MeterPointView,
     @Arg("first", () => Int, { defaultValue: 20, nullable: true }) first: number | null,
@@ -55,7 +64,9 @@ export class MeterPointResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Connection<TransitionView>> {
     const limit = checkFirst(first ?? 20);
-    const rows = await ctx.loaders.transitionsOf(parseNumericCursor("after", after), limit + 1, mp.asOf).load(mp.mpxn);
+    const rows = await ctx.loaders
+      .transitionsOf(parseNumericCursor("after", after), limit + 1, mp.asOf)
+      .load(mp.mpxn);
     return toConnection(rows, limit, (r) => String(r.sequence), transitionView);
   }
 }

@@ -26,7 +26,10 @@ export const MeterPointConnection = createConnection("MeterPoint", MeterPoint);
 
 @Resolver()
 export class QueryResolver {
-  @Query(() => MeterPoint, { nullable: true, description: "Null when unknown, or not yet registered at asOf" })
+  @Query(() => MeterPoint, {
+    nullable: true,
+    description: "Null when unknown, or not yet registered at asOf",
+  })
   async meterPoint(
     @Arg("mpxn", () => ID) mpxnRaw: string,
     @Arg("asOf", () => Date, { nullable: true }) asOf: Date | null,
@@ -45,7 +48,10 @@ export class QueryResolver {
     nullable: "items",
     description: `In input order, null for each unknown MPxN; at most ${LIMITS.maxMpxns}`,
   })
-  async meterPoints(@Arg("mpxns", () => [ID]) mpxns: string[], @Ctx() ctx: GraphQLContext): Promise<(MeterPointView | null | Error)[]> {
+  async meterPoints(
+    @Arg("mpxns", () => [ID]) mpxns: string[],
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<(MeterPointView | null | Error)[]> {
     checkListSize("mpxns", mpxns.length, LIMITS.maxMpxns);
     const parsed = mpxns.map(mpxnArgOrError);
     const valid = parsed.filter((p): p is string => typeof p === "string");
@@ -74,11 +80,19 @@ export class QueryResolver {
       limit + 1,
     );
     for (const r of rows) ctx.loaders.meterPoint.prime(r.mpxn, r);
-    return toConnection(rows, limit, (r) => encodeMeterPointCursor(r.mpxn), (r) => meterPointView(r));
+    return toConnection(
+      rows,
+      limit,
+      (r) => encodeMeterPointCursor(r.mpxn),
+      (r) => meterPointView(r),
+    );
   }
 
   @Query(() => Device, { nullable: true })
-  async device(@Arg("deviceId", () => ID) deviceIdRaw: string, @Ctx() ctx: GraphQLContext): Promise<DeviceView | null> {
+  async device(
+    @Arg("deviceId", () => ID) deviceIdRaw: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<DeviceView | null> {
     const row = await ctx.loaders.device.load(deviceIdArg(deviceIdRaw));
     return row ? deviceView(row) : null;
   }

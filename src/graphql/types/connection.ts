@@ -31,7 +31,12 @@ export function createConnection<T extends object>(name: string, node: ClassType
 }
 
 /** Builds a page from `limit + 1` fetched items: the extra one only says there is a next page. */
-export function toConnection<R, T>(rows: readonly R[], limit: number, cursorOf: (r: R) => string, nodeOf: (r: R) => T): Connection<T> {
+export function toConnection<R, T>(
+  rows: readonly R[],
+  limit: number,
+  cursorOf: (r: R) => string,
+  nodeOf: (r: R) => T,
+): Connection<T> {
   const page = rows.slice(0, limit);
   const edges = page.map((r) => ({ cursor: cursorOf(r), node: nodeOf(r) }));
   return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };

@@ -32,7 +32,8 @@ export class DeviceStatusChange {
   @Field(() => SmiDeviceStatus) status!: SmiDeviceStatus;
   @Field(() => SmiDeviceStatus, {
     nullable: true,
-    description: "The status the meter contributes to its flags from (Suspended/Recovery/Recovered keep the one before)",
+    description:
+      "The status the meter contributes to its flags from (Suspended/Recovery/Recovered keep the one before)",
   })
   effectiveStatus!: SmiDeviceStatus | null;
   @Field(() => Date) occurredAt!: Date;

@@ -11,7 +11,8 @@ import { DccServiceFlag, FlagRule } from "../../domain/serviceFlag";
 registerEnumType(Fuel, { name: "Fuel" });
 registerEnumType(DccServiceFlag, {
   name: "DccServiceFlag",
-  description: "MP077 DCC service flag. A null flag is the NULL/blank position: never had a qualifying meter.",
+  description:
+    "MP077 DCC service flag. A null flag is the NULL/blank position: never had a qualifying meter.",
   valuesConfig: {
     A: { description: "Active: a commissioned smart meter is associated" },
     I: { description: "InstalledNotCommissioned (or Whitelisted, by policy)" },
@@ -20,7 +21,10 @@ registerEnumType(DccServiceFlag, {
 });
 registerEnumType(SmiDeviceStatus, { name: "SmiDeviceStatus" });
 registerEnumType(DeviceType, { name: "DeviceType" });
-registerEnumType(FlagRule, { name: "FlagRule", description: "The row of the MP077 decision table that holds" });
+registerEnumType(FlagRule, {
+  name: "FlagRule",
+  description: "The row of the MP077 decision table that holds",
+});
 registerEnumType(EventType, { name: "EventType" });
 registerEnumType(AssociationRole, { name: "AssociationRole" });
 

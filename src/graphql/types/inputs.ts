@@ -7,7 +7,10 @@ import { ServiceFlagTransition } from "./transition.type";
 export class MeterPointFilter {
   @Field(() => String, { nullable: true }) @MaxLength(100) networkOperator?: string | null;
   @Field(() => Fuel, { nullable: true }) fuel?: Fuel | null;
-  @Field(() => [DccServiceFlag], { nullable: true, description: "Flags to match; a null entry matches the NULL flag" })
+  @Field(() => [DccServiceFlag], {
+    nullable: true,
+    description: "Flags to match; a null entry matches the NULL flag",
+  })
   @ArrayMaxSize(4)
   serviceFlag?: (DccServiceFlag | null)[] | null;
   @Field(() => String, { nullable: true }) @MaxLength(100) supplier?: string | null;

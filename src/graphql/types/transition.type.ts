@@ -14,7 +14,10 @@ export class ServiceFlagTransition {
   @Field(() => ID) causeEventId!: string;
 }
 
-export const ServiceFlagTransitionConnection = createConnection("ServiceFlagTransition", ServiceFlagTransition);
+export const ServiceFlagTransitionConnection = createConnection(
+  "ServiceFlagTransition",
+  ServiceFlagTransition,
+);
 
 @ObjectType("ServiceFlagCount")
 export class ServiceFlagCount {

@@ -20,7 +20,8 @@ export class MeterPointEntity {
 
 @Entity({ name: "device" })
 export class DeviceEntity {
-  @PrimaryColumn({ name: "device_id", type: "text", primaryKeyConstraintName: "device_pk" }) deviceId!: string;
+  @PrimaryColumn({ name: "device_id", type: "text", primaryKeyConstraintName: "device_pk" })
+  deviceId!: string;
   @Column({ name: "device_type", type: "text" }) deviceType!: string;
   @Column({ type: "text", nullable: true }) smets!: string | null;
   @Column({ type: "text", nullable: true }) manufacturer!: string | null;
@@ -60,7 +61,8 @@ export class DeviceAssociationEntity {
 
 @Entity({ name: "service_flag_transition" })
 export class ServiceFlagTransitionEntity {
-  @PrimaryColumn({ type: "bigint", primaryKeyConstraintName: "service_flag_transition_pk" }) sequence!: string;
+  @PrimaryColumn({ type: "bigint", primaryKeyConstraintName: "service_flag_transition_pk" })
+  sequence!: string;
   @Column({ type: "text" }) mpxn!: string;
   @Column({ type: "text" }) fuel!: string;
   @Column({ name: "network_operator", type: "text", nullable: true }) networkOperator!: string | null;
@@ -76,7 +78,8 @@ export class ServiceFlagTransitionEntity {
 
 @Entity({ name: "applied_event" })
 export class AppliedEventEntity {
-  @PrimaryColumn({ name: "event_id", type: "text", primaryKeyConstraintName: "applied_event_pk" }) eventId!: string;
+  @PrimaryColumn({ name: "event_id", type: "text", primaryKeyConstraintName: "applied_event_pk" })
+  eventId!: string;
   @Column({ name: "event_type", type: "text" }) eventType!: string;
   @Column({ name: "occurred_at", type: "timestamptz" }) occurredAt!: Date;
   @Column({ name: "applied_at", type: "timestamptz", default: () => "now()" }) appliedAt!: Date;
