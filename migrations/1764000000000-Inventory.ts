@@ -11,6 +11,9 @@ import { type MigrationInterface, type QueryRunner } from "typeorm";
  * - The transition keeps the network operator, fuel and supplier of its moment, so the feed and the
  *   export filter without a join and tenant scoping stays what it was when the flag changed.
  * - One active association per (device, meter point): a partial unique index.
+ * - `tx_id` is the writing transaction's id. Writers take their transaction id before drawing a
+ *   sequence, so the feed can tell when every sequence up to a point is settled (committed or
+ *   rolled back), even when transactions commit out of sequence order.
  */
 export class Inventory1764000000000 implements MigrationInterface {
   name = "Inventory1764000000000";
@@ -106,6 +109,7 @@ export class Inventory1764000000000 implements MigrationInterface {
         effective_at timestamptz NOT NULL,
         recorded_at timestamptz NOT NULL DEFAULT now(),
         cause_event_id text NOT NULL,
+        tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         CONSTRAINT service_flag_transition_pk PRIMARY KEY (sequence),
         CONSTRAINT service_flag_transition_change_ck CHECK (from_flag IS DISTINCT FROM to_flag)
       )`);

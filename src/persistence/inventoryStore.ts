@@ -335,7 +335,9 @@ export async function persistWorkingSet(
   const ts = ws.transitions;
   if (ts.length > 0) {
     // Sequences are drawn first and handed out in the batch's order, so the feed's order is the
-    // order in which the events changed the flags.
+    // order in which the events changed the flags. The transaction takes its id *before* drawing
+    // them: the subscription feed relies on that to know when a sequence is settled.
+    await m.query("SELECT pg_current_xact_id()");
     const seqRows: { s: string }[] = await m.query(
       "SELECT nextval('service_flag_transition_sequence_seq')::text AS s FROM generate_series(1, $1::int)",
       [ts.length],

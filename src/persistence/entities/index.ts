@@ -74,6 +74,8 @@ export class ServiceFlagTransitionEntity {
   @Column({ name: "effective_at", type: "timestamptz" }) effectiveAt!: Date;
   @Column({ name: "recorded_at", type: "timestamptz", default: () => "now()" }) recordedAt!: Date;
   @Column({ name: "cause_event_id", type: "text" }) causeEventId!: string;
+  // xid8 is not among TypeORM's column types: declared as text for typing, created by the migration.
+  @Column({ name: "tx_id", type: "text", default: () => "pg_current_xact_id()", select: false }) txId!: string;
 }
 
 @Entity({ name: "applied_event" })
