@@ -8,7 +8,7 @@ export class MeterPointFilter {
   @Field(() => String, { nullable: true }) @MaxLength(100) networkOperator?: string | null;
   @Field(() => Fuel, { nullable: true }) fuel?: Fuel | null;
   @Field(() => [DccServiceFlag], {
-    nullable: true,
+    nullable: "itemsAndList",
     description: "Flags to match; a null entry matches the NULL flag",
   })
   @ArrayMaxSize(4)
@@ -21,8 +21,10 @@ export class TransitionFilter {
   @Field(() => String, { nullable: true }) @MaxLength(100) networkOperator?: string | null;
   @Field(() => [ID], { nullable: true }) @ArrayMaxSize(1000) mpxns?: string[] | null;
   @Field(() => Fuel, { nullable: true }) fuel?: Fuel | null;
-  @Field(() => [DccServiceFlag], { nullable: true }) @ArrayMaxSize(4) to?: (DccServiceFlag | null)[] | null;
-  @Field(() => [DccServiceFlag], { nullable: true }) @ArrayMaxSize(4) from?: (DccServiceFlag | null)[] | null;
+  @Field(() => [DccServiceFlag], { nullable: "itemsAndList" }) @ArrayMaxSize(4) to?:
+    (DccServiceFlag | null)[] | null;
+  @Field(() => [DccServiceFlag], { nullable: "itemsAndList" }) @ArrayMaxSize(4) from?:
+    (DccServiceFlag | null)[] | null;
 }
 
 /** The fields of SPEC §3; which are required depends on `type` (checked by the domain's one validator). */
