@@ -5,6 +5,7 @@ import { ingestStream, openInput } from "../ingest/ingestStream";
 import { seedInventory } from "../ingest/seedInventory";
 import { createLogger, type Logger } from "../logger";
 import { migrate } from "../persistence/dataSource";
+import { registerFlowCommands } from "./flows";
 import { createProgress } from "./progress";
 import { runServe } from "./serve";
 
@@ -125,6 +126,7 @@ export function buildProgram(config: Config, log: Logger): Command {
         console.log(JSON.stringify(s));
       }),
     );
+  registerFlowCommands(program, config, log, withApp);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
+import { FLOW_ENTITIES } from "./flowFile";
 
 /*
  * TypeORM entities: the shape of the tables for TypeORM's CLI and for typed access. They are not
@@ -94,4 +95,5 @@ export const ENTITIES = [
   DeviceAssociationEntity,
   ServiceFlagTransitionEntity,
   AppliedEventEntity,
+  ...FLOW_ENTITIES,
 ];
