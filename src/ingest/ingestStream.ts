@@ -4,11 +4,21 @@ import split2 from "split2";
 import { type ApplyOutcome, type EventApplier, type ParsedItem, parseBatch } from "./applyEvents";
 
 /**
- * Bulk ingest of NDJSON (SPEC §3): streamed line by line, applied in batches through the same
- * EventApplier as the live mutation, so both doors share one implementation of the rules.
- * Memory stays constant: one batch of lines is held at a time.
+ * Bulk ingest (SPEC §3): a stream of events applied in batches through the same EventApplier as the
+ * live mutation, so both doors share one implementation of the rules (the domain's working set)
+ * and one transaction boundary (a batch).
+ *
+ * Memory is constant whatever the input size: at most two batches are held, the one being applied
+ * in the database and the one being read and parsed meanwhile (reading, JSON parsing and validation
+ * overlap the database's work on the previous batch; batches still commit strictly in input order,
+ * because each one depends on the state the previous one left).
+ *
+ * Crash safety comes from the event ids: each batch commits its events' ids with its changes, so a
+ * rerun of the same input after a crash skips what was committed (as duplicates) and applies the
+ * rest in the same order, converging on the state of a single clean run.
  */
 export interface IngestSummary {
+  /** Input lines read (blank lines included). */
   lines: number;
   applied: number;
   duplicates: number;
@@ -25,35 +35,54 @@ export interface IngestOptions {
   readonly onBatch?: (summary: Readonly<IngestSummary>, outcome: ApplyOutcome) => void;
 }
 
+/** One input item, validated: an event or a rejection, with its 1-based line number. */
+export interface LineItem {
+  readonly line: number;
+  readonly item: ParsedItem;
+}
+
 export function openInput(file: string): Readable {
-  return file === "-" ? process.stdin : createReadStream(file);
+  return file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
 }
 
 /** Parses one NDJSON line; a malformed line becomes an INVALID_EVENT rejection, never fatal. */
-function parseLine(line: string, lineNo: number, index: number): ParsedItem {
+export function parseLine(text: string, line: number): LineItem {
   let raw: unknown;
   try {
-    raw = JSON.parse(line);
+    raw = JSON.parse(text);
   } catch (e) {
     return {
-      index,
-      rejected: {
-        eventId: `line ${lineNo}`,
-        index,
-        code: "INVALID_EVENT",
-        message: `expected one JSON object per line, got malformed JSON (${(e as Error).message})`,
+      line,
+      item: {
+        index: 0,
+        rejected: {
+          eventId: `line ${line}`,
+          index: 0,
+          code: "INVALID_EVENT",
+          message: `expected one JSON object per line, got malformed JSON (${(e as Error).message})`,
+        },
       },
     };
   }
-  return { ...parseBatch([raw], () => `line ${lineNo}`)[0]!, index };
+  return { line, item: parseBatch([raw], () => `line ${line}`)[0]! };
 }
 
-export async function ingestStream(
-  input: Readable,
-  applier: EventApplier,
-  o: IngestOptions,
-): Promise<IngestSummary> {
-  const summary: IngestSummary = {
+/** Validates an already-parsed raw event (the seed generator's objects); `line` is its position. */
+export function parseRawItem(raw: unknown, line: number): LineItem {
+  return { line, item: parseBatch([raw], () => `#${line}`)[0]! };
+}
+
+/** The non-blank lines of an NDJSON stream, validated; `counter.lines` counts every line read. */
+export async function* readNdjson(input: Readable, counter = { lines: 0 }): AsyncGenerator<LineItem> {
+  for await (const text of input.pipe(split2()) as AsyncIterable<string>) {
+    const line = ++counter.lines;
+    if (text.trim() === "") continue;
+    yield parseLine(text, line);
+  }
+}
+
+export function emptySummary(): IngestSummary {
+  return {
     lines: 0,
     applied: 0,
     duplicates: 0,
@@ -62,14 +91,30 @@ export async function ingestStream(
     transitions: 0,
     batches: 0,
   };
-  let rejects: WriteStream | null = null;
-  let batch: ParsedItem[] = [];
-  let lineNos: number[] = [];
+}
 
-  const flush = async () => {
+/** The item renumbered to its place in the batch (what rejections report as `index`). */
+const atIndex = (it: ParsedItem, index: number): ParsedItem =>
+  "event" in it ? { index, event: it.event } : { index, rejected: { ...it.rejected, index } };
+
+/** Applies validated items in batches of `batchSize`, in input order, one transaction per batch. */
+export async function ingestItems(
+  items: AsyncIterable<LineItem> | Iterable<LineItem>,
+  applier: EventApplier,
+  o: IngestOptions,
+): Promise<IngestSummary> {
+  const summary = emptySummary();
+  let rejects: WriteStream | null = null;
+  const writeReject = async (text: string) => {
+    rejects ??= createWriteStream(o.rejectsPath!, { flags: "w" });
+    if (!rejects.write(text)) await new Promise<void>((res) => rejects!.once("drain", () => res()));
+  };
+
+  const flush = async (batch: ParsedItem[], lineNos: number[], lastLine: number) => {
     if (batch.length === 0) return;
     const outcome = await applier.applyParsed(batch);
     summary.batches++;
+    summary.lines = lastLine;
     summary.applied += outcome.applied;
     summary.duplicates += outcome.duplicates;
     summary.transitions += outcome.transitions.length;
@@ -77,27 +122,52 @@ export async function ingestStream(
       summary.rejected++;
       summary.rejectedByCode[r.code] = (summary.rejectedByCode[r.code] ?? 0) + 1;
       if (o.rejectsPath) {
-        rejects ??= createWriteStream(o.rejectsPath, { flags: "w" });
         const line = lineNos[r.index]!;
-        const ok = rejects.write(
+        await writeReject(
           `${JSON.stringify({ line, eventId: r.eventId, code: r.code, message: r.message })}\n`,
         );
-        if (!ok) await new Promise<void>((res) => rejects!.once("drain", () => res()));
       }
     }
     o.onBatch?.(summary, outcome);
-    batch = [];
-    lineNos = [];
   };
 
-  for await (const line of input.pipe(split2()) as AsyncIterable<string>) {
-    summary.lines++;
-    if (line.trim() === "") continue;
-    lineNos.push(summary.lines);
-    batch.push(parseLine(line, summary.lines, batch.length));
-    if (batch.length >= o.batchSize) await flush();
+  let batch: ParsedItem[] = [];
+  let lineNos: number[] = [];
+  let lastLine = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  try {
+    for await (const { line, item } of items) {
+      lastLine = line;
+      lineNos.push(line);
+      batch.push(atIndex(item, batch.length));
+      if (batch.length >= o.batchSize) {
+        const [b, l, last] = [batch, lineNos, lastLine];
+        batch = [];
+        lineNos = [];
+        await inFlight;
+        inFlight = flush(b, l, last);
+        // Handled when awaited (next batch or the end); this only stops an early failure from
+        // being reported as unhandled while the next batch is being read.
+        inFlight.catch(() => undefined);
+      }
+    }
+    await inFlight;
+    await flush(batch, lineNos, lastLine);
+  } finally {
+    await inFlight.catch(() => undefined);
+    if (rejects) await new Promise<void>((res) => (rejects as WriteStream).end(() => res()));
   }
-  await flush();
-  if (rejects) await new Promise<void>((res) => (rejects as WriteStream).end(() => res()));
   return summary;
+}
+
+/** `ingest FILE`: an NDJSON stream through the same path. */
+export async function ingestStream(
+  input: Readable,
+  applier: EventApplier,
+  o: IngestOptions,
+): Promise<IngestSummary> {
+  const counter = { lines: 0 };
+  const s = await ingestItems(readNdjson(input, counter), applier, o);
+  s.lines = counter.lines;
+  return s;
 }

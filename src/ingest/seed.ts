@@ -5,14 +5,22 @@ import { createRandom, type RawEvent, syntheticDeviceId, syntheticMpan, syntheti
  * points never sit in memory. Deterministic for a seed.
  *
  * The mix follows the industry's shape: about 55% of meter points electricity, 45% gas; every
- * distribution network and gas transporter; several suppliers; SMETS1 and SMETS2 meters; lifecycles
- * with install-and-leave (I), commissioning (A), removals (N), exchanges, export MPANs and CPL
- * suspensions; the rest never had a smart meter (null).
+ * distribution network and gas transporter; several suppliers (and supplier changes); SMETS1 and
+ * SMETS2 meters with their GPF / communications hub; lifecycles with install-and-leave (I),
+ * whitelisting (I), commissioning (A), removals and withdrawals (N), exchanges, export MPANs, CPL
+ * suspensions and SMKI recovery (both still A); the rest never had a smart meter (null) or only a
+ * Pending one. Roughly: A 58%, I 5%, N 3%, null 35% (the shape of GB's inventory, where about two
+ * thirds of meters are smart and a few percent are installed-not-commissioned or removed).
  */
 export interface SeedOptions {
   readonly meterPoints: number;
   readonly seed?: number;
-  /** Distinguishes event ids of separate seed runs; same prefix + same seed = same events (idempotent). */
+  /**
+   * Distinguishes separate populations: event ids start with it, and it picks the block of MPxNs and
+   * device ids the population uses (one of 400 blocks of 20 million, by a hash of the prefix), so a
+   * second prefix adds new meter points rather than colliding with the first. Same prefix + same
+   * seed = same events (idempotent).
+   */
   readonly prefix?: string;
   readonly start?: Date;
 }
@@ -29,6 +37,17 @@ const MODELS = [
   ["EDMI", "ES-10A", "SMETS2"],
 ] as const;
 
+/** Meter points per prefix block (MPxN and device numbering); exports use the block's top end. */
+export const SEED_BLOCK = 20_000_000;
+const SEED_BLOCKS = 400;
+
+/** FNV-1a of the prefix → its block. */
+export function seedBlockOf(prefix: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prefix.length; i++) h = Math.imul(h ^ prefix.charCodeAt(i), 0x01000193) >>> 0;
+  return h % SEED_BLOCKS;
+}
+
 type Lifecycle =
   | "none"
   | "pending"
@@ -36,6 +55,7 @@ type Lifecycle =
   | "installLeave"
   | "active"
   | "activeSuspended"
+  | "smkiRecovered"
   | "exchange"
   | "removed"
   | "withdrawn";
@@ -49,6 +69,7 @@ function pickLifecycle(r: number): Lifecycle {
   if (r < 0.43) return "withdrawn";
   if (r < 0.46) return "exchange";
   if (r < 0.48) return "activeSuspended";
+  if (r < 0.49) return "smkiRecovered";
   return "active";
 }
 
@@ -56,20 +77,37 @@ export function* generateSeedEvents(o: SeedOptions): Generator<RawEvent> {
   const rnd = createRandom(o.seed ?? 77);
   const prefix = o.prefix ?? "seed";
   let t = (o.start ?? new Date("2024-01-01T00:00:00Z")).getTime();
-  let deviceSerial = 0;
-  let exportSerial = 0;
+  if (o.meterPoints > SEED_BLOCK / 2) {
+    throw new RangeError(
+      `expected at most ${SEED_BLOCK / 2} meter points per seed prefix, got ${o.meterPoints}`,
+    );
+  }
+  const block = seedBlockOf(prefix);
+  const base = block * SEED_BLOCK;
+  let deviceSerial = block * 2 ** 32;
+  let exportSerial = SEED_BLOCK / 2;
   for (let i = 0; i < o.meterPoints; i++) {
     let n = 0;
     const id = () => `${prefix}-${i}-${++n}`;
     const at = () => new Date((t += 1000)).toISOString();
     const gas = rnd() < 0.45;
     const mpxn = gas
-      ? syntheticMprn(1_000_000_000 + i)
-      : syntheticMpan(DISTRIBUTORS[i % DISTRIBUTORS.length]!, i);
+      ? syntheticMprn(1_000_000_000 + base + i)
+      : syntheticMpan(DISTRIBUTORS[i % DISTRIBUTORS.length]!, base + i);
     const supplier = SEED_SUPPLIERS[Math.floor(rnd() * SEED_SUPPLIERS.length)]!;
     const reg: RawEvent = { eventId: id(), occurredAt: at(), type: "MeterPointRegistered", mpxn, supplier };
     if (gas) reg.networkOperator = GAS_TRANSPORTERS[i % GAS_TRANSPORTERS.length]!;
     yield reg;
+    if (rnd() < 0.1) {
+      // A change of supplier some time after registration.
+      yield {
+        eventId: id(),
+        occurredAt: at(),
+        type: "SupplierChanged",
+        mpxn,
+        supplier: SEED_SUPPLIERS[Math.floor(rnd() * SEED_SUPPLIERS.length)]!,
+      };
+    }
     const lifecycle = pickLifecycle(rnd());
     if (lifecycle === "none") continue;
 
@@ -115,6 +153,12 @@ export function* generateSeedEvents(o: SeedOptions): Generator<RawEvent> {
       yield register(gpf, "GPF");
       yield associate(gpf, mpxn);
       yield status(gpf, "Commissioned");
+    } else if (smets === "SMETS2") {
+      // A SMETS2 electricity installation brings its communications hub (stored, never counted).
+      const chf = meter(3);
+      yield register(chf, "CHF");
+      yield associate(chf, mpxn);
+      yield status(chf, "Commissioned");
     }
     switch (lifecycle) {
       case "pending":
@@ -127,6 +171,7 @@ export function* generateSeedEvents(o: SeedOptions): Generator<RawEvent> {
         break;
       case "active":
       case "activeSuspended":
+      case "smkiRecovered":
       case "exchange":
       case "removed":
       case "withdrawn":
@@ -134,14 +179,15 @@ export function* generateSeedEvents(o: SeedOptions): Generator<RawEvent> {
         yield status(m1, "Commissioned");
         if (!gas && rnd() < 0.05) {
           // Solar export: the same ESME on an export MPAN.
-          const exportMpan = syntheticMpan(
-            DISTRIBUTORS[i % DISTRIBUTORS.length]!,
-            5_000_000_000 + ++exportSerial,
-          );
+          const exportMpan = syntheticMpan(DISTRIBUTORS[i % DISTRIBUTORS.length]!, base + ++exportSerial);
           yield { eventId: id(), occurredAt: at(), type: "MeterPointRegistered", mpxn: exportMpan, supplier };
           yield associate(m1, exportMpan, "Export");
         }
-        if (lifecycle === "activeSuspended") yield status(m1, "Suspended");
+        if (lifecycle === "activeSuspended") yield status(m1, "Suspended"); // CPL removal
+        if (lifecycle === "smkiRecovered") {
+          yield status(m1, "Recovery");
+          yield status(m1, "Recovered");
+        }
         if (lifecycle === "removed") yield status(m1, "Decommissioned");
         if (lifecycle === "withdrawn") yield status(m1, "Withdrawn");
         if (lifecycle === "exchange") {

@@ -1,42 +1,33 @@
 import { type EventApplier } from "./applyEvents";
 import { buildDecisionVectors } from "./decisionVectors";
+import { type IngestSummary, type LineItem, ingestItems, parseRawItem } from "./ingestStream";
 import { type SeedOptions, generateSeedEvents } from "./seed";
 import { type RawEvent } from "./synthetic";
 
-export interface SeedSummary {
+export interface SeedSummary extends IngestSummary {
+  /** Events generated (= lines of the equivalent NDJSON file). */
   events: number;
-  applied: number;
-  duplicates: number;
-  rejected: number;
-  transitions: number;
 }
 
-/** Applies a stream of raw events in batches through the one EventApplier. */
+/**
+ * `seed`: the synthetic inventory's events go through the bulk ingest path (the same batches,
+ * transactions and rules as `ingest FILE`), minus the JSON text in between.
+ */
 export async function applyRawEvents(
   events: Iterable<RawEvent>,
   applier: EventApplier,
   batchSize: number,
   onBatch?: (s: Readonly<SeedSummary>) => void,
 ): Promise<SeedSummary> {
-  const s: SeedSummary = { events: 0, applied: 0, duplicates: 0, rejected: 0, transitions: 0 };
-  let batch: RawEvent[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const o = await applier.applyRaw(batch);
-    s.events += batch.length;
-    s.applied += o.applied;
-    s.duplicates += o.duplicates;
-    s.rejected += o.rejected.length;
-    s.transitions += o.transitions.length;
-    batch = [];
-    onBatch?.(s);
-  };
-  for (const e of events) {
-    batch.push(e);
-    if (batch.length >= batchSize) await flush();
+  function* items(): Generator<LineItem> {
+    let n = 0;
+    for (const e of events) yield parseRawItem(e, ++n);
   }
-  await flush();
-  return s;
+  const s = await ingestItems(items(), applier, {
+    batchSize,
+    onBatch: onBatch && ((sum) => onBatch({ ...sum, events: sum.lines })),
+  });
+  return { ...s, events: s.lines };
 }
 
 export async function seedInventory(

@@ -1,0 +1,103 @@
+/**
+ * Bulk ingest against a plain COPY (SPEC §9): N synthetic events (the seed generator's realistic
+ * mix) written as an NDJSON file, then
+ *  1. the ceiling: the same rows, one column per event field, `COPY`ed into a bare table (no index,
+ *     no constraint) from a pre-formatted TSV file;
+ *  2. `ingest FILE` as the CLI runs it (streaming, batches of INGEST_BATCH_SIZE, every rule, every
+ *     history row, every index), in this process on a fresh database.
+ * Prints events/s of both and their ratio (target ≥ 0.3× COPY).
+ */
+import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { once } from "node:events";
+import { pipeline } from "node:stream/promises";
+import { Client } from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { openApp } from "../src/app";
+import { loadConfig } from "../src/config";
+import { ingestStream, openInput } from "../src/ingest/ingestStream";
+import { generateSeedEvents } from "../src/ingest/seed";
+import { createLogger } from "../src/logger";
+import { type BenchEnv } from "./run";
+
+const FIELDS = [
+  "eventId",
+  "occurredAt",
+  "type",
+  "mpxn",
+  "deviceId",
+  "supplier",
+  "networkOperator",
+  "deviceType",
+  "smets",
+  "manufacturer",
+  "model",
+  "firmwareVersion",
+  "status",
+  "role",
+] as const;
+
+async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
+  const out = createWriteStream(file);
+  for (const l of lines) if (!out.write(l)) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+}
+
+export async function run(env: BenchEnv): Promise<void> {
+  const n = Number(process.env.BENCH_INGEST_EVENTS ?? 1_000_000);
+  const ndjson = `${env.workDir}/events.ndjson`;
+  const tsv = `${env.workDir}/events.tsv`;
+  const events = function* () {
+    let i = 0;
+    for (const e of generateSeedEvents({ meterPoints: 5_000_000, prefix: "bench" })) {
+      if (i++ >= n) return;
+      yield e;
+    }
+  };
+  await writeLines(
+    ndjson,
+    (function* () {
+      for (const e of events()) yield `${JSON.stringify(e)}\n`;
+    })(),
+  );
+  await writeLines(
+    tsv,
+    (function* () {
+      for (const e of events()) yield `${FIELDS.map((f) => e[f] ?? "\\N").join("\t")}\n`;
+    })(),
+  );
+  env.log(`${n.toLocaleString("en-GB")} events, ${(statSync(ndjson).size / 1e6).toFixed(0)} MB of NDJSON`);
+
+  // 1. The ceiling: COPY of the same rows into a bare table.
+  const copyDb = await env.createDatabase();
+  const c = new Client({ connectionString: copyDb.url });
+  await c.connect();
+  await c.query(
+    `CREATE TABLE bare_event (event_id text, occurred_at timestamptz, type text, mpxn text, device_id text,
+       supplier text, network_operator text, device_type text, smets text, manufacturer text, model text,
+       firmware_version text, status text, role text)`,
+  );
+  let t = performance.now();
+  await pipeline(createReadStream(tsv), c.query(copyFrom("COPY bare_event FROM STDIN")));
+  const copySecs = (performance.now() - t) / 1000;
+  await c.end();
+  env.result("COPY into a bare table", n / copySecs, "events/s");
+
+  // 2. The ingest path.
+  const config = loadConfig({ ...process.env, LOG_LEVEL: "silent", DATABASE_URL: env.databaseUrl });
+  const app = await openApp(config, createLogger("silent"), { databaseUrl: env.databaseUrl, migrate: false });
+  try {
+    t = performance.now();
+    const s = await ingestStream(openInput(ndjson), app.applier, {
+      batchSize: config.INGEST_BATCH_SIZE,
+      rejectsPath: `${env.workDir}/rejects.ndjson`,
+    });
+    const secs = (performance.now() - t) / 1000;
+    if (s.applied !== n) env.log(`warning: ${s.rejected} rejected ${JSON.stringify(s.rejectedByCode)}`);
+    env.result("ingest (batch size " + String(config.INGEST_BATCH_SIZE) + ")", n / secs, "events/s");
+    env.result("ingest transitions recorded", s.transitions);
+    env.result("ingest / COPY", copySecs / secs, "× (target ≥ 0.3)");
+  } finally {
+    await app.close();
+  }
+}
