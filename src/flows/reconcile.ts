@@ -107,6 +107,7 @@ export function parseRegistrationLine(
   return { ok: true, mpxn: parsed.mpxn, fuel: parsed.fuel, flag: flag as RegisteredFlag };
 }
 
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 async function writeLine(out: WriteStream, line: string): Promise<void> {
@@ -118,11 +119,13 @@ async function closeStream(out: WriteStream): Promise<void> {
   await once(out, "finish");
 }
 
-interface PendingLine {
-  readonly line: number;
-  readonly mpxn: string;
-  readonly flag: RegisteredFlag;
-}
+/**
+ * A line waiting in the batch: to look up, or already known to be bad. Bad lines wait with the
+ * good ones so that issues.csv comes out in line order.
+ */
+type PendingLine =
+  | { readonly line: number; readonly mpxn: string; readonly flag: RegisteredFlag }
+  | { readonly line: number; readonly code: ReconcileIssueCode; readonly message: string };
 
 /** Per-recipient corrections: the body is streamed to a hidden file and framed at the end. */
 interface CorrectionBody {
@@ -161,7 +164,7 @@ export async function reconcile(
     malformed: 0,
   };
   // Issues found by the CSV parser itself (an unclosed quote…) arrive through on_skip, between records.
-  const parserIssues: string[] = [];
+  const parserIssues: PendingLine[] = [];
   const issue = (line: number, code: ReconcileIssueCode, message: string) =>
     writeLine(issuesOut, `${line},${code},${csvCell(message)}\n`);
 
@@ -173,9 +176,11 @@ export async function reconcile(
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (err) => {
-        parserIssues.push(
-          `${err?.lines ?? 0},${ReconcileIssueCode.MALFORMED_LINE},${csvCell(err?.message ?? "unparseable CSV")}\n`,
-        );
+        parserIssues.push({
+          line: typeof err?.lines === "number" ? err.lines : 0,
+          code: ReconcileIssueCode.MALFORMED_LINE,
+          message: err?.message ?? "unparseable CSV",
+        });
         return undefined;
       },
     }),
@@ -196,8 +201,16 @@ export async function reconcile(
 
   const flush = async (batch: PendingLine[]) => {
     if (batch.length === 0) return;
-    const views = await store.registeredViews([...new Set(batch.map((p) => p.mpxn))]);
+    const mpxns = new Set<string>();
+    for (const p of batch) if ("mpxn" in p) mpxns.add(p.mpxn);
+    const views =
+      mpxns.size > 0 ? await store.registeredViews([...mpxns]) : new Map<string, RegisteredView>();
     for (const p of batch) {
+      if (!("mpxn" in p)) {
+        s.malformed++;
+        await issue(p.line, p.code, p.message);
+        continue;
+      }
       const v = views.get(p.mpxn);
       if (!v) {
         s.unknown++;
@@ -245,12 +258,12 @@ export async function reconcile(
   let batch: PendingLine[] = [];
   let seenFirst = false;
   for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    for (const pi of parserIssues.splice(0)) {
-      s.lines++;
-      s.malformed++;
-      await writeLine(issuesOut, pi);
-    }
     const line = item.info.lines;
+    // The parser may report a bad line ahead of records it has buffered: keep line order.
+    while (parserIssues.length > 0 && parserIssues[0]!.line < line) {
+      s.lines++;
+      batch.push(parserIssues.shift()!);
+    }
     const fields = item.record;
     s.lines++;
     // An optional header line: the first record, naming the columns.
@@ -262,23 +275,21 @@ export async function reconcile(
       }
     }
     const parsed = parseRegistrationLine(fields);
-    if (!parsed.ok) {
-      s.malformed++;
-      await issue(line, parsed.code, parsed.message);
-      continue;
-    }
-    batch.push({ line, mpxn: parsed.mpxn, flag: parsed.flag });
+    batch.push(
+      parsed.ok
+        ? { line, mpxn: parsed.mpxn, flag: parsed.flag }
+        : { line, code: parsed.code, message: parsed.message },
+    );
     if (batch.length >= batchSize) {
       await flush(batch);
       batch = [];
     }
   }
-  await flush(batch);
   for (const pi of parserIssues.splice(0)) {
     s.lines++;
-    s.malformed++;
-    await writeLine(issuesOut, pi);
+    batch.push(pi);
   }
+  await flush(batch);
 
   const correctionFiles: ReconcileSummary["correctionFiles"] = [];
   for (const b of [...bodies.values()].sort((x, y) =>
@@ -312,7 +323,7 @@ export async function reconcile(
         const [registered, derived] = k.split("|") as [string, string];
         return { registered, derived, count };
       })
-      .sort((a, b) => (a.registered + "|" + a.derived < b.registered + "|" + b.derived ? -1 : 1)),
+      .sort((a, b) => cmp(a.registered, b.registered) || cmp(a.derived, b.derived)),
     correctionFiles,
     outDir: o.outDir,
   };
