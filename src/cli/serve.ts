@@ -11,7 +11,7 @@ export const DEMO_METER_POINTS = 3000;
  * a clean stop on SIGINT/SIGTERM (drain HTTP, close sockets, stop the embedded database).
  */
 export async function runServe(config: Config, log: Logger, o: { demo: boolean }): Promise<void> {
-  const app = await openApp(config, log);
+  const app = await openApp(config, log, { readReplicas: true });
   try {
     const wantDemo = config.LOAD_DEMO ?? (app.embedded || o.demo);
     if (wantDemo) {

@@ -5,6 +5,8 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { type App } from "../app";
+import { createMetricsPlugin } from "../observability/metrics";
+import { createRequestScopePlugin, requestScopeMiddleware } from "../observability/requestScope";
 import { migrationsApplied } from "../persistence/dataSource";
 import { resolveViewer } from "./auth";
 import { type GraphQLContext, createContext } from "./context";
@@ -37,11 +39,24 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     includeStacktraceInErrorResponses: !app.config.production,
     introspection: app.config.INTROSPECTION ?? !app.config.production,
     allowBatchedHttpRequests: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    // `serve` owns SIGINT/SIGTERM: Apollo's own handlers would stop it, then re-raise the signal and
+    // kill the process before the pools and the embedded database are closed (exit by signal, not 0).
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      createRequestScopePlugin(),
+      createMetricsPlugin(app.metrics),
+    ],
   });
   await apollo.start();
 
   expressApp.disable("x-powered-by");
+  // First: every request gets its id (and log line) before anything can fail.
+  expressApp.use(requestScopeMiddleware(app.log));
+  app.metrics.enableProcessMetrics();
+  expressApp.get("/metrics", async (_req, res) => {
+    res.type(app.metrics.contentType).send(await app.metrics.render());
+  });
   expressApp.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });

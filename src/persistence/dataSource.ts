@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { DataSource, type Logger, type QueryRunner } from "typeorm";
+import { DataSource, type Logger, MigrationExecutor, type QueryRunner } from "typeorm";
 import { ENTITIES } from "./entities";
 import { MIGRATIONS } from "./migrations";
 
@@ -51,10 +51,51 @@ export function createDataSource(o: DataSourceOptions): DataSource {
   });
 }
 
-/** Applies pending migrations, serialised across instances by TypeORM's migration lock. */
+/**
+ * Applies pending migrations, then makes the transition partitions ahead of the sequence.
+ *
+ * TypeORM has no migration lock of its own: two instances starting together would both run a
+ * pending migration. A session advisory lock serialises them; the migrations run on the very
+ * connection that holds it (so a pool of one connection suffices), and whoever waited finds
+ * nothing pending.
+ */
 export async function migrate(ds: DataSource): Promise<string[]> {
-  const done = await ds.runMigrations({ transaction: "each" });
-  return done.map((m) => m.name);
+  const qr = ds.createQueryRunner();
+  try {
+    await qr.query("SELECT pg_advisory_lock(hashtext('smi_gateway_migrations'))");
+    try {
+      const executor = new MigrationExecutor(ds, qr);
+      executor.transaction = "each";
+      const done = await executor.executePendingMigrations();
+      await ensureTransitionPartitions(qr);
+      return done.map((m) => m.name);
+    } finally {
+      await qr.query("SELECT pg_advisory_unlock(hashtext('smi_gateway_migrations'))");
+    }
+  } finally {
+    await qr.release();
+  }
+}
+
+/**
+ * Creates the partitions of `service_flag_transition` for the sequence's current value and `ahead`
+ * more (moving any rows that went to the default partition), when the partitioning migration has
+ * run. Returns how many it created. See migrations/1764300000000-PartitionTransitions.ts.
+ */
+export async function ensureTransitionPartitions(
+  db: Pick<QueryRunner, "query"> | Pick<DataSource, "query">,
+  ahead = 2,
+): Promise<number> {
+  // Two statements: a call of a function that does not exist fails at parse time, even in a CASE.
+  const found: { fn: string | null }[] = await db.query(
+    "SELECT to_regprocedure('smi_ensure_transition_partitions(integer)')::text AS fn",
+  );
+  if (!found[0]?.fn) return 0;
+  const rows: { created: number }[] = await db.query(
+    "SELECT smi_ensure_transition_partitions($1) AS created",
+    [ahead],
+  );
+  return rows[0]?.created ?? 0;
 }
 
 /** Are all known migrations applied? (readiness) */

@@ -1,4 +1,3 @@
-import { type DataSource } from "typeorm";
 import {
   ASSOCIATION_COLUMNS,
   type AssociationRow,
@@ -9,6 +8,7 @@ import {
   TRANSITION_COLUMNS,
   type TransitionRow,
 } from "./inventoryStore";
+import { type SqlReader } from "./readRouting";
 
 /**
  * The read side: every look-up the API makes, each a batch over many keys in one statement, so
@@ -77,7 +77,8 @@ function flagPredicate(column: string, flags: readonly (string | null)[], params
 }
 
 export class ReadStore {
-  constructor(private readonly ds: DataSource) {}
+  /** `ds` is the primary, or a router over read replicas (see readRouting.ts): reads only. */
+  constructor(private readonly ds: SqlReader) {}
 
   async meterPointsByMpxn(mpxns: readonly string[]): Promise<(MeterPointRow | null)[]> {
     const rows: MeterPointRow[] = await this.ds.query(
