@@ -58,6 +58,16 @@ const schema = z.object({
     .regex(/^[A-Z0-9]{3}$/, "expected a three-character DTC group id such as DSF")
     .default("DSF"),
   INTROSPECTION: bool.optional(),
+  /** How long a key look-up is cached in process; a revoked key stops working within this (0: no cache). */
+  AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(5000),
+  /** Per-key rate limit: RATE_LIMIT_POINTS requests per RATE_LIMIT_WINDOW_SECONDS (0 points: off). */
+  RATE_LIMIT_POINTS: z.coerce.number().int().min(0).default(20000),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(10),
+  /** Depth and cost limits of every operation (HTTP and WebSocket). */
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  MAX_QUERY_COST: z.coerce.number().int().min(10).default(200000),
+  /** Largest accepted request body, in bytes. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1048576),
   LOAD_DEMO: bool.optional(),
 });
 

@@ -6,6 +6,7 @@ import { seedInventory } from "../ingest/seedInventory";
 import { createLogger, type Logger } from "../logger";
 import { migrate } from "../persistence/dataSource";
 import { registerFlowCommands } from "./flows";
+import { registerKeyCommands } from "./keys";
 import { createProgress } from "./progress";
 import { runServe } from "./serve";
 
@@ -127,6 +128,7 @@ export function buildProgram(config: Config, log: Logger): Command {
       }),
     );
   registerFlowCommands(program, config, log, withApp);
+  registerKeyCommands(program, config, log, withApp);
   return program;
 }
 

@@ -3,6 +3,7 @@ import { type Config } from "../config";
 import { seedInventory } from "../ingest/seedInventory";
 import { type Logger } from "../logger";
 import { startServer } from "../graphql/server";
+import { ensureDemoKeys, formatDemoKey } from "./keysDemo";
 
 export const DEMO_METER_POINTS = 3000;
 
@@ -30,6 +31,13 @@ export async function runServe(config: Config, log: Logger, o: { demo: boolean }
       }
     }
     const server = await startServer(app, { port: config.PORT, host: config.HOST });
+    if (app.embedded) {
+      // Demo keys only for the embedded database: see keysDemo.ts (kept in DATA_DIR, reused).
+      const keys = await ensureDemoKeys(app, config.DATA_DIR);
+      console.log(
+        `demo API keys (send as 'Authorization: Bearer <key>'):\n${keys.map(formatDemoKey).join("\n")}`,
+      );
+    }
     console.log(`smi-gateway ready: ${server.url}`);
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -1,15 +1,11 @@
 import { type Config } from "../config";
+import { Role } from "../domain/access";
 import { type EventApplier } from "../ingest/applyEvents";
 import { type ReadStore } from "../persistence/readStore";
 import { Loaders } from "./loaders";
 
-/** API roles (SPEC §5). */
-export enum Role {
-  COMPARISON_SITE = "COMPARISON_SITE",
-  SUPPLIER = "SUPPLIER",
-  NETWORK_OPERATOR = "NETWORK_OPERATOR",
-  DCC = "DCC",
-}
+/** API roles (SPEC §5): defined with the other value types in the domain, re-exported for resolvers. */
+export { Role };
 
 export interface Viewer {
   readonly role: Role;

@@ -22,7 +22,24 @@ export const badUserInput = (message: string) =>
 export const forbidden = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
 export const unauthenticated = (message: string) =>
-  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+  new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.UNAUTHENTICATED,
+      http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="smi-gateway"']]) },
+    },
+  });
+/** Too deep or too costly: rejected before execution. */
+export const queryTooComplex = (message: string) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: 400 } } });
+/** Over the key's rate limit: HTTP 429 with Retry-After. */
+export const rateLimited = (retryAfterSeconds: number) =>
+  new GraphQLError(`rate limit exceeded for this API key; retry after ${retryAfterSeconds} s`, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      retryAfterSeconds,
+      http: { status: 429, headers: new Map([["retry-after", String(retryAfterSeconds)]]) },
+    },
+  });
 
 /** Codes whose messages are safe to show: they describe the client's own input or rights. */
 const PUBLIC_CODES = new Set<string>([
@@ -36,6 +53,7 @@ const PUBLIC_CODES = new Set<string>([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",
+  "PAYLOAD_TOO_LARGE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
   "OPERATION_RESOLUTION_FAILURE",
@@ -47,6 +65,9 @@ export function toGraphQLError(e: DomainError): GraphQLError {
     e.code === "INVALID_MPXN" || e.code === "INVALID_DEVICE_ID" ? e.code : ErrorCode.BAD_USER_INPUT;
   return new GraphQLError(e.message, { extensions: { code, reason: e.code } });
 }
+
+/** A message without graphql-js's "Did you mean ...?" hint. */
+export const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean [^]*$/, "");
 
 export interface FormatOptions {
   readonly production: boolean;
@@ -70,6 +91,20 @@ export function createFormatError(o: FormatOptions) {
         extensions: mapped.extensions,
       };
     }
+    // type-graphql's own access errors (a field marked @Authorized whose check returned false).
+    if (
+      original instanceof Error &&
+      (original.name === "AuthorizationError" || original.name === "AuthenticationError")
+    ) {
+      return {
+        message: original.name === "AuthorizationError" ? "access denied" : "authentication required",
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: {
+          code: original.name === "AuthorizationError" ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHENTICATED,
+        },
+      };
+    }
     // type-graphql's argument validation (class-validator) is the client's input.
     if (original instanceof Error && original.name === "ArgumentValidationError") {
       return {
@@ -83,7 +118,10 @@ export function createFormatError(o: FormatOptions) {
     if (typeof code === "string" && PUBLIC_CODES.has(code)) {
       if (!o.production) return formatted;
       const { stacktrace: _s, exception: _e, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      // graphql-js suggests names from the schema ("Did you mean ...?"): with introspection off that
+      // would leak it piecemeal. Apollo's hideSchemaDetailsFromClientErrors covers validation; this
+      // covers every other message (variable coercion of enum values, for one).
+      return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
     }
     o.onInternalError?.(error, formatted);
     return {

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { type GraphQLSchema } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import { buildSchemaSync } from "type-graphql";
+import { authChecker } from "./auth";
 import "./types/enums";
 import { DeviceResolver } from "./resolvers/device.resolver";
 import { MeterPointResolver } from "./resolvers/meterPoint.resolver";
@@ -26,6 +27,9 @@ export function createSchema(): GraphQLSchema {
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // class-validator checks the bounds declared on input classes (e.g. list sizes in filters).
     validate: { forbidUnknownValues: false },
+    // Field-level access rules (SPEC §5): see auth.ts. Denied fields throw FORBIDDEN.
+    authChecker,
+    authMode: "error",
   });
   return cached;
 }

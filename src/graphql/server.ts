@@ -11,6 +11,13 @@ import { migrationsApplied } from "../persistence/dataSource";
 import { resolveViewer } from "./auth";
 import { type GraphQLContext, createContext } from "./context";
 import { createFormatError } from "./errors";
+import {
+  createRateLimit,
+  ensureBody,
+  httpErrorHandler,
+  limitsOf,
+  operationLimitsPlugin,
+} from "./protections";
 import { createSchema } from "./schema";
 
 export interface RunningServer {
@@ -39,16 +46,21 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     includeStacktraceInErrorResponses: !app.config.production,
     introspection: app.config.INTROSPECTION ?? !app.config.production,
     allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    // No "Did you mean ...?" hints (they would leak the schema) in production.
+    hideSchemaDetailsFromClientErrors: app.config.production,
     // `serve` owns SIGINT/SIGTERM: Apollo's own handlers would stop it, then re-raise the signal and
     // kill the process before the pools and the embedded database are closed (exit by signal, not 0).
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      operationLimitsPlugin(limitsOf(app.config)),
       createRequestScopePlugin(),
       createMetricsPlugin(app.metrics),
     ],
   });
   await apollo.start();
+  const rateLimit = createRateLimit(app.config);
 
   expressApp.disable("x-powered-by");
   // First: every request gets its id (and log line) before anything can fail.
@@ -70,10 +82,18 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
   });
   expressApp.use(
     "/graphql",
-    express.json({ limit: "1mb" }),
+    express.json({ limit: app.config.MAX_BODY_BYTES }),
+    ensureBody,
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(app, await resolveViewer(app, req.headers.authorization)),
+      context: async ({ req }) => {
+        const viewer = await resolveViewer(app, req.headers.authorization);
+        await rateLimit(viewer);
+        return createContext(app, viewer);
+      },
     }),
+    httpErrorHandler(app.config.MAX_BODY_BYTES, (err) =>
+      app.log.error({ err }, "internal error in an HTTP request"),
+    ),
   );
 
   await new Promise<void>((resolve, reject) => {

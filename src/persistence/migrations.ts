@@ -1,6 +1,12 @@
 import { Inventory1764000000000 } from "../../migrations/1764000000000-Inventory";
+import { ApiKeys1764100000000 } from "../../migrations/1764100000000-ApiKeys";
 import { FlowFiles1764200000000 } from "../../migrations/1764200000000-FlowFiles";
 import { PartitionTransitions1764300000000 } from "../../migrations/1764300000000-PartitionTransitions";
 
 /** Every migration, in order. Registered as classes (TypeORM 1.x), never globbed. */
-export const MIGRATIONS = [Inventory1764000000000, FlowFiles1764200000000, PartitionTransitions1764300000000];
+export const MIGRATIONS = [
+  Inventory1764000000000,
+  ApiKeys1764100000000,
+  FlowFiles1764200000000,
+  PartitionTransitions1764300000000,
+];

@@ -253,12 +253,22 @@ export class ReadStore {
   async flagCounts(
     networkOperator: string | undefined,
     fuel: string | undefined,
+    scope: Pick<MeterPointFilterQuery, "scopeNetworkOperator" | "scopeSupplier"> = {},
   ): Promise<{ flag: string | null; count: number }[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     if (networkOperator !== undefined) {
       params.push(networkOperator);
       where.push(`network_operator = $${params.length}`);
+    }
+    // Tenant scope, on top of the client's arguments (which can only narrow it).
+    if (scope.scopeNetworkOperator !== undefined) {
+      params.push(scope.scopeNetworkOperator);
+      where.push(`network_operator = $${params.length}`);
+    }
+    if (scope.scopeSupplier !== undefined) {
+      params.push(scope.scopeSupplier);
+      where.push(`supplier = $${params.length}`);
     }
     if (fuel !== undefined) {
       params.push(fuel);

@@ -4,6 +4,8 @@ import { Client } from "pg";
 import { type App, openApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
+import { Role } from "../../src/domain/access";
+import { ApiKeyStore } from "../../src/persistence/apiKeyStore";
 import { StatementCounter } from "../../src/persistence/dataSource";
 import { type RunningServer, startServer } from "../../src/graphql/server";
 
@@ -36,7 +38,18 @@ export interface TestApp {
   readonly counter: StatementCounter;
   readonly server: RunningServer;
   readonly url: string;
-  /** POSTs a GraphQL operation and returns the parsed body and status. */
+  /** The DCC key every `gql` call sends unless its headers say otherwise. */
+  readonly dccKey: string;
+  /** Creates an API key (through the same store as the CLI) and returns it. */
+  createKey(role: Role, party?: string | null): Promise<string>;
+  /** Creates a key and returns it with its id (for revocation). */
+  createKeyRecord(role: Role, party?: string | null): Promise<{ key: string; id: string }>;
+  revokeKey(id: string): Promise<void>;
+  /** `{ authorization: "Bearer <key>" }` */
+  bearer(key: string): Record<string, string>;
+  /** A raw request to the GraphQL endpoint (for non-GraphQL bodies); the DCC key unless overridden. */
+  fetch(init: RequestInit & { headers?: Record<string, string> }): Promise<Response>;
+  /** POSTs a GraphQL operation and returns the parsed body and status (as DCC unless headers override). */
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -45,7 +58,11 @@ export interface TestApp {
     status: number;
     body: {
       data?: T;
-      errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+      errors?: {
+        message: string;
+        path?: (string | number)[];
+        extensions?: { code?: string; [k: string]: unknown };
+      }[];
     };
   }>;
   close(): Promise<void>;
@@ -57,15 +74,31 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const counter = new StatementCounter(true);
   const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, counter, migrate: false });
   const server = await startServer(app, { port: 0, host: "127.0.0.1" });
+  const keys = new ApiKeyStore(app.ds);
+  const dccKey = (await keys.create({ role: Role.DCC, party: null }, "test harness")).key;
+  const auth = { authorization: `Bearer ${dccKey}` };
   return {
     app,
     counter,
     server,
     url: server.url,
+    dccKey,
+    async createKey(role, party = null) {
+      return (await keys.create({ role, party }, "test")).key;
+    },
+    async createKeyRecord(role, party = null) {
+      const { key, record } = await keys.create({ role, party }, "test");
+      return { key, id: record.id };
+    },
+    async revokeKey(id) {
+      await keys.revoke(id);
+    },
+    bearer: (key) => ({ authorization: `Bearer ${key}` }),
+    fetch: (init) => fetch(server.url, { ...init, headers: { ...auth, ...defaultHeaders, ...init.headers } }),
     async gql(query, variables, headers = {}) {
       const res = await fetch(server.url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...defaultHeaders, ...headers },
+        headers: { "content-type": "application/json", ...auth, ...defaultHeaders, ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, body: (await res.json()) as never };

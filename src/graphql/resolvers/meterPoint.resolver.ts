@@ -1,8 +1,9 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
 import { type DeviceType, type SmiDeviceStatus } from "../../domain/device";
 import { deriveServiceFlag } from "../../domain/serviceFlag";
 import { type DeviceRow } from "../../persistence/inventoryStore";
 import { checkFirst, parseNumericCursor } from "../args";
+import { Permission } from "../auth";
 import { type GraphQLContext } from "../context";
 import { type Connection, toConnection } from "../types/connection";
 import { Device, type DeviceView, FlagExplanation } from "../types/device.type";
@@ -22,7 +23,9 @@ async function currentOrPastDevices(
 
 @Resolver(() => MeterPoint)
 export class MeterPointResolver {
+  @Authorized(Permission.METER_POINT_DETAIL)
   @FieldResolver(() => FlagExplanation, {
+    nullable: true,
     description: "Which MP077 rule row holds and which meters contribute (at asOf when given)",
   })
   async flagExplanation(@Root() mp: MeterPointView, @Ctx() ctx: GraphQLContext): Promise<FlagExplanation> {
@@ -42,7 +45,9 @@ export class MeterPointResolver {
     return { rule: decision.rule, contributingDevices: views.filter((d) => contributing.has(d.deviceId)) };
   }
 
+  @Authorized(Permission.METER_POINT_DETAIL)
   @FieldResolver(() => [Device], {
+    nullable: true,
     description: "Associated devices (now, or at asOf); with includeHistoric, every device ever associated",
   })
   async devices(
@@ -54,7 +59,9 @@ export class MeterPointResolver {
     return (await currentOrPastDevices(mp, ctx, includeHistoric ?? false)).map(deviceView);
   }
 
+  @Authorized(Permission.METER_POINT_DETAIL)
   @FieldResolver(() => ServiceFlagTransitionConnection, {
+    nullable: true,
     description: "Transitions of this meter point, oldest first",
   })
   async flagHistory(

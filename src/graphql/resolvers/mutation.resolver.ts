@@ -1,10 +1,12 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import { LIMITS, checkListSize } from "../args";
+import { Permission } from "../auth";
 import { type GraphQLContext } from "../context";
 import { ApplyEventsResult, EventInput } from "../types/inputs";
 
 @Resolver()
 export class MutationResolver {
+  @Authorized(Permission.DCC)
   @Mutation(() => ApplyEventsResult, {
     description: `Applies SMI and registration events in order, in one transaction (at most ${LIMITS.maxEvents}); per-event results`,
   })

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 import { FLOW_ENTITIES } from "./flowFile";
+import { ApiKeyEntity } from "./ApiKeyEntity";
 
 /*
  * TypeORM entities: the shape of the tables for TypeORM's CLI and for typed access. They are not
@@ -76,7 +77,8 @@ export class ServiceFlagTransitionEntity {
   @Column({ name: "recorded_at", type: "timestamptz", default: () => "now()" }) recordedAt!: Date;
   @Column({ name: "cause_event_id", type: "text" }) causeEventId!: string;
   // xid8 is not among TypeORM's column types: declared as text for typing, created by the migration.
-  @Column({ name: "tx_id", type: "text", default: () => "pg_current_xact_id()", select: false }) txId!: string;
+  @Column({ name: "tx_id", type: "text", default: () => "pg_current_xact_id()", select: false })
+  txId!: string;
 }
 
 @Entity({ name: "applied_event" })
@@ -95,5 +97,6 @@ export const ENTITIES = [
   DeviceAssociationEntity,
   ServiceFlagTransitionEntity,
   AppliedEventEntity,
+  ApiKeyEntity,
   ...FLOW_ENTITIES,
 ];
