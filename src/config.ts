@@ -43,7 +43,7 @@ const schema = z.object({
         if (!m) {
           ctx.addIssue({
             code: "custom",
-            message: `expected pairs like 24:IPNL, got ${JSON.stringify(pair)}`,
+            message: `expected comma-separated pairs like 24:IPNL (distributor id:MPAS id), not ${JSON.stringify(pair)}`,
           });
           return z.NEVER;
         }
@@ -75,14 +75,19 @@ export type Config = Readonly<z.output<typeof schema>> & { readonly production: 
 
 export class ConfigError extends Error {}
 
+/** `scheme://user:secret@host` → `scheme://user:***@host`: error messages must not print passwords. */
+const hidePasswords = (v: string) => v.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
-      const name = i.path.join(".");
-      const got = name in input ? JSON.stringify(input[name]) : "nothing";
-      return `  ${name}: ${i.message}; got ${got}`;
+      // The variable is the first path element; a further one is an item of a list variable.
+      const name = String(i.path[0]);
+      const item = typeof i.path[1] === "number" ? ` (item ${i.path[1] + 1})` : "";
+      const got = name in input ? JSON.stringify(hidePasswords(input[name]!)) : "nothing";
+      return `  ${name}${item}: ${i.message}; got ${got}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
