@@ -82,7 +82,9 @@ export class ApiKeyStore {
   async revoke(id: string): Promise<ApiKeyRecord | null> {
     if (!UUID_PATTERN.test(id)) return null;
     const rows: ApiKeyRow[] = await this.ds.query(
-      `UPDATE api_key SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+      // As a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
+      `WITH u AS (UPDATE api_key SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS})
+       SELECT * FROM u`,
       [id],
     );
     return rows[0] ? toRecord(rows[0]) : null;
