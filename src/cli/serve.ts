@@ -2,10 +2,12 @@ import { openApp } from "../app";
 import { type Config } from "../config";
 import { seedInventory } from "../ingest/seedInventory";
 import { type Logger } from "../logger";
+import { ensureTransitionPartitions } from "../persistence/dataSource";
 import { startServer } from "../graphql/server";
 import { ensureDemoKeys, formatDemoKey } from "./keysDemo";
 
 export const DEMO_METER_POINTS = 3000;
+const PARTITION_CHECK_MS = 6 * 60 * 60 * 1000;
 
 /**
  * `serve`: migrations, demo data when the embedded database is empty (or --demo), the server, and
@@ -31,6 +33,15 @@ export async function runServe(config: Config, log: Logger, o: { demo: boolean }
       }
     }
     const server = await startServer(app, { port: config.PORT, host: config.HOST });
+    // The transitions table's partitions, kept ahead of the sequence while the server runs for weeks
+    // (start-up made them already, in migrate). Any instance may do it: the function takes a lock.
+    const partitions = setInterval(() => {
+      ensureTransitionPartitions(app.ds).then(
+        (created) => created > 0 && log.info({ created }, "created transition partitions ahead"),
+        (e: unknown) => log.warn({ err: e }, "making transition partitions ahead failed"),
+      );
+    }, PARTITION_CHECK_MS);
+    partitions.unref();
     if (app.embedded) {
       // Demo keys only for the embedded database: see keysDemo.ts (kept in DATA_DIR, reused).
       const keys = await ensureDemoKeys(app, config.DATA_DIR);
@@ -44,6 +55,7 @@ export async function runServe(config: Config, log: Logger, o: { demo: boolean }
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
+        clearInterval(partitions);
         log.info({ signal }, "shutting down");
         server
           .stop()
