@@ -1,0 +1,91 @@
+/**
+ * Flag look-ups over HTTP against the same look-ups sent straight to PostgreSQL with `pg` at the
+ * same concurrency (the ceiling), SPEC §9: a comparison site's `meterPoint(mpxn)` (single) and
+ * `meterPoints(mpxns)` of 100, on 1,000,000 generated meter points (BENCH_LOOKUP_METER_POINTS).
+ * The server runs in its own process in production mode with a COMPARISON_SITE key (so
+ * authentication, field authorization, depth/cost limits and rate limiting are all in the path);
+ * the ceiling uses a pool of as many connections as the load has workers, with a prepared statement.
+ * Target: single look-up ≥ 0.5× the ceiling.
+ */
+import { Pool } from "pg";
+import { type BenchEnv } from "./run";
+import {
+  createApiKey,
+  createGraphQLClient,
+  generateMeterPoints,
+  type LoadResult,
+  runLoad,
+  startServerProcess,
+} from "./support";
+
+const SINGLE = `query One($m: ID!) { meterPoint(mpxn: $m) { mpxn fuel serviceFlag serviceFlagEffectiveAt } }`;
+const LIST = `query Many($m: [ID!]!) { meterPoints(mpxns: $m) { mpxn fuel serviceFlag serviceFlagEffectiveAt } }`;
+const SQL_SINGLE = "SELECT mpxn, fuel, service_flag, flag_effective_at FROM meter_point WHERE mpxn = $1";
+const SQL_LIST =
+  "SELECT mpxn, fuel, service_flag, flag_effective_at FROM meter_point WHERE mpxn = ANY($1::text[])";
+
+export async function run(env: BenchEnv): Promise<void> {
+  const n = Number(process.env.BENCH_LOOKUP_METER_POINTS ?? 1_000_000);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5000);
+  const sample = await generateMeterPoints(env.databaseUrl, n, 20_000, env.log);
+  const pick = (i: number) => sample[(i * 7919) % sample.length]!;
+  const pickList = (i: number) => Array.from({ length: 100 }, (_, k) => pick(i * 100 + k));
+  const key = await createApiKey(env.databaseUrl);
+  const report = (label: string, r: LoadResult) =>
+    env.result(
+      label,
+      `${Math.round(r.perSecond)}/s p50 ${r.p50ms.toFixed(2)} ms p99 ${r.p99ms.toFixed(2)} ms`,
+    );
+
+  const pool = new Pool({ connectionString: env.databaseUrl, max: concurrency });
+  const server = await startServerProcess(env.databaseUrl);
+  const client = createGraphQLClient(server.url, key, concurrency);
+  try {
+    env.log(`concurrency ${concurrency}, ${durationMs} ms per phase`);
+    const pgSingle = await runLoad({
+      concurrency,
+      durationMs,
+      request: async (i) => {
+        const r = await pool.query({ name: "one", text: SQL_SINGLE, values: [pick(i)] });
+        if (r.rows.length !== 1) throw new Error(`expected one row for ${pick(i)}, got ${r.rows.length}`);
+      },
+    });
+    report("pg single (ceiling)", pgSingle);
+    const httpSingle = await runLoad({
+      concurrency,
+      durationMs,
+      request: async (i) => {
+        const d = await client.post<{ meterPoint: { mpxn: string } | null }>(SINGLE, { m: pick(i) });
+        if (d.meterPoint?.mpxn !== pick(i)) throw new Error(`expected ${pick(i)}, got ${JSON.stringify(d)}`);
+      },
+    });
+    report("HTTP meterPoint", httpSingle);
+    env.result("single: HTTP / pg", httpSingle.perSecond / pgSingle.perSecond, "× (target ≥ 0.5)");
+
+    const pgList = await runLoad({
+      concurrency,
+      durationMs,
+      request: async (i) => {
+        const r = await pool.query({ name: "many", text: SQL_LIST, values: [pickList(i)] });
+        if (r.rows.length < 90) throw new Error(`expected about 100 rows, got ${r.rows.length}`);
+      },
+    });
+    report("pg list of 100 (ceiling)", pgList);
+    const httpList = await runLoad({
+      concurrency,
+      durationMs,
+      request: async (i) => {
+        const d = await client.post<{ meterPoints: unknown[] }>(LIST, { m: pickList(i) });
+        if (d.meterPoints.length !== 100)
+          throw new Error(`expected 100 results, got ${d.meterPoints.length}`);
+      },
+    });
+    report("HTTP meterPoints(100)", httpList);
+    env.result("list of 100: HTTP / pg", httpList.perSecond / pgList.perSecond, "×");
+  } finally {
+    client.close();
+    await server.stop();
+    await pool.end();
+  }
+}
