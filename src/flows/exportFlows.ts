@@ -68,7 +68,8 @@ export async function exportFlows(store: FlowStore, o: ExportFlowsOptions): Prom
     for (const f of await store.unsentFiles()) await send(f, true);
 
     const horizon = await store.settledHorizon();
-    const { recipients, unroutable } = await store.pendingRecipients(horizon);
+    // The export needs only who has changes; counting distinct meter points would sort them all.
+    const { recipients, unroutable } = await store.pendingRecipients(horizon, { countMeterPoints: false });
     for (const r of recipients) {
       const prepared = await store.prepareFiles(r.networkOperator, r.flow, horizon, o.maxRecords);
       for (const f of prepared) await send(f, false);
@@ -89,17 +90,17 @@ async function writeFlowFile(
   let count = 0;
   async function* chunks(): AsyncGenerator<string> {
     yield format.header(header);
-    let after = 0;
+    let after = "";
     for (;;) {
       const page = await store.fileRecords(f, after, pageSize);
       if (page.length === 0) break;
       let text = "";
       for (const r of page) text += format.record(r);
       count += page.length;
-      after = page[page.length - 1]!.lineNo;
+      after = page[page.length - 1]!.mpxn;
       yield text;
     }
-    // The stored count is the contract; a difference means the records table was tampered with.
+    // The stored count is the contract; a difference means the last-sent rows were changed under us.
     if (count !== f.recordCount)
       throw new Error(`expected ${f.recordCount} records in ${f.fileName}, read ${count}`);
     yield format.trailer(header, count);

@@ -4,7 +4,8 @@ import { type FlowRecord, FlowKind, flowFileName } from "../flows/flowRecord";
 
 /**
  * The tables of registration update files (migrations/1764200000000-FlowFiles.ts): export state per
- * recipient, the files prepared and sent, their records, and the last flag sent per MPxN.
+ * recipient, the files prepared and sent, and the last flag sent per MPxN (which is also the
+ * content of a prepared file).
  *
  * Every set operation runs in PostgreSQL (a temp table, `INSERT … SELECT`): an export of a million
  * changes never brings a million rows through Node except to write the file.
@@ -27,7 +28,7 @@ export interface PendingRecipient {
   readonly flow: FlowKind;
   /** Transitions after the recipient's horizon. */
   readonly transitions: number;
-  /** Distinct meter points among them: the most records the next file(s) can hold. */
+  /** Distinct meter points among them: the most records the next file(s) can hold (0 when not counted). */
   readonly meterPoints: number;
 }
 
@@ -134,24 +135,18 @@ export class FlowStore {
     return rows.map(toFileRow);
   }
 
-  /** A page of a prepared file's records, in line order (keyset on the primary key). */
-  async fileRecords(
-    f: FlowFileRow,
-    afterLine: number,
-    limit: number,
-  ): Promise<(FlowRecord & { lineNo: number })[]> {
+  /**
+   * A page of a prepared file's records in MPxN order, after `afterMpxn` (keyset on
+   * flow_sent_flag_file_idx). A prepared file's records are the last-sent rows carrying its id.
+   */
+  async fileRecords(f: FlowFileRow, afterMpxn: string, limit: number): Promise<FlowRecord[]> {
     const rows = (await this.ds.query(
-      `SELECT line_no, mpxn, flag, effective_date FROM flow_file_record
-        WHERE network_operator = $1 AND flow = $2 AND file_id = $3 AND line_no > $4
-        ORDER BY line_no LIMIT $5`,
-      [f.networkOperator, f.flow, f.fileId, afterLine, limit],
-    )) as { line_no: number; mpxn: string; flag: "A" | "I" | "N"; effective_date: string }[];
-    return rows.map((r) => ({
-      lineNo: r.line_no,
-      mpxn: r.mpxn,
-      flag: r.flag,
-      effectiveDate: r.effective_date,
-    }));
+      `SELECT mpxn, flag, effective_date FROM flow_sent_flag
+        WHERE network_operator = $1 AND flow = $2 AND file_id = $3 AND mpxn > $4
+        ORDER BY mpxn LIMIT $5`,
+      [f.networkOperator, f.flow, f.fileId, afterMpxn, limit],
+    )) as { mpxn: string; flag: "A" | "I" | "N"; effective_date: string }[];
+    return rows.map((r) => ({ mpxn: r.mpxn, flag: r.flag, effectiveDate: r.effective_date }));
   }
 
   async markSent(f: FlowFileRow): Promise<void> {
@@ -167,6 +162,7 @@ export class FlowStore {
    */
   async pendingRecipients(
     upTo: string | null,
+    o: { countMeterPoints: boolean } = { countMeterPoints: true },
   ): Promise<{ recipients: PendingRecipient[]; unroutable: number }> {
     const params: unknown[] = [];
     let bound = "";
@@ -176,7 +172,7 @@ export class FlowStore {
     }
     const rows = (await this.ds.query(
       `SELECT t.network_operator, ${FLOW_OF_FUEL_SQL} AS flow,
-              count(*)::int AS transitions, count(DISTINCT t.mpxn)::int AS meter_points
+              count(*)::int AS transitions, ${o.countMeterPoints ? "count(DISTINCT t.mpxn)::int" : "0"} AS meter_points
          FROM service_flag_transition t
          LEFT JOIN flow_recipient r ON r.network_operator = t.network_operator AND r.flow = ${FLOW_OF_FUEL_SQL}
         WHERE t.sequence > COALESCE(r.horizon, 0) ${bound}
@@ -203,8 +199,8 @@ export class FlowStore {
    * Phase one of sending: in one transaction, take every change of one recipient's meter points
    * with a sequence in (horizon, upTo], keep the latest per MPxN, drop those equal to the flag last
    * sent to that recipient (and null, which is never sent), number them by MPxN, cut them into
-   * files of at most `maxRecords`, store the files and their records, move the last-sent flags and
-   * the horizon. Returns the files prepared (none when nothing is left to send: no empty file).
+   * files of at most `maxRecords`, store the files, move the last-sent flags (which now name
+   * the files that carry them) and the horizon. Returns the files prepared (none when nothing is left to send: no empty file).
    */
   async prepareFiles(
     networkOperator: string,
@@ -227,7 +223,7 @@ export class FlowStore {
       await m.query(`DROP TABLE IF EXISTS pg_temp.flow_pending`);
       await m.query(
         `CREATE TEMP TABLE flow_pending ON COMMIT DROP AS
-         SELECT (row_number() OVER (ORDER BY c.mpxn))::int AS n, c.mpxn, c.to_flag AS flag,
+         SELECT (row_number() OVER (ORDER BY c.mpxn COLLATE "C"))::int AS n, c.mpxn, c.to_flag AS flag,
                 to_char(c.effective_at AT TIME ZONE 'Europe/London', 'YYYYMMDD') AS effective_date
            FROM (SELECT DISTINCT ON (mpxn) mpxn, to_flag, effective_at
                    FROM service_flag_transition
@@ -262,15 +258,12 @@ export class FlowStore {
         files.push(toFileRow(rows[0]!));
       }
       if (total > 0) {
+        // Records n = 1..total in MPxN order go to consecutive files of perFile each.
         await m.query(
-          `INSERT INTO flow_file_record (network_operator, flow, file_id, line_no, mpxn, flag, effective_date)
-           SELECT $1, $2, $3 + (n - 1) / $4, (n - 1) % $4 + 1, mpxn, flag, effective_date FROM flow_pending`,
-          [networkOperator, flow, firstId, perFile],
-        );
-        await m.query(
-          `INSERT INTO flow_sent_flag (network_operator, flow, mpxn, flag, file_id)
-           SELECT $1, $2, mpxn, flag, $3 + (n - 1) / $4 FROM flow_pending
-           ON CONFLICT ON CONSTRAINT flow_sent_flag_pk DO UPDATE SET flag = EXCLUDED.flag, file_id = EXCLUDED.file_id`,
+          `INSERT INTO flow_sent_flag (network_operator, flow, mpxn, flag, effective_date, file_id)
+           SELECT $1, $2, mpxn, flag, effective_date, $3 + (n - 1) / $4 FROM flow_pending
+           ON CONFLICT ON CONSTRAINT flow_sent_flag_pk DO UPDATE
+             SET flag = EXCLUDED.flag, effective_date = EXCLUDED.effective_date, file_id = EXCLUDED.file_id`,
           [networkOperator, flow, firstId, perFile],
         );
       }

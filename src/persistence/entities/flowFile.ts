@@ -1,11 +1,15 @@
-import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from "typeorm";
 
 /*
  * Registration update file state (SPEC §7). Tables are created by migrations/1764200000000-FlowFiles.ts;
- * names here match its constraints and indexes.
+ * names and expressions here match its constraints and indexes (test/flows/flowSchema.test.ts checks
+ * that TypeORM's schema diff is empty).
  */
 
 @Entity({ name: "flow_recipient" })
+@Check("flow_recipient_flow_ck", `flow IN ('D0350', 'E46')`)
+@Check("flow_recipient_horizon_ck", `horizon >= 0`)
+@Check("flow_recipient_last_file_id_ck", `last_file_id >= 0`)
 export class FlowRecipientEntity {
   @PrimaryColumn({ name: "network_operator", type: "text", primaryKeyConstraintName: "flow_recipient_pk" })
   networkOperator!: string;
@@ -16,6 +20,10 @@ export class FlowRecipientEntity {
 
 @Entity({ name: "flow_file" })
 @Index("flow_file_prepared_idx", ["preparedAt"])
+@Index("flow_file_unsent_idx", ["networkOperator", "flow", "fileId"], { where: "sent_at IS NULL" })
+@Check("flow_file_id_ck", `file_id >= 1`)
+@Check("flow_file_count_ck", `record_count >= 1`)
+@Check("flow_file_horizon_ck", `horizon_to >= horizon_from`)
 export class FlowFileEntity {
   @PrimaryColumn({ name: "network_operator", type: "text", primaryKeyConstraintName: "flow_file_pk" })
   networkOperator!: string;
@@ -28,31 +36,32 @@ export class FlowFileEntity {
   @Column({ name: "record_count", type: "integer" }) recordCount!: number;
   @Column({ name: "prepared_at", type: "timestamptz" }) preparedAt!: Date;
   @Column({ name: "sent_at", type: "timestamptz", nullable: true }) sentAt!: Date | null;
-}
-
-@Entity({ name: "flow_file_record" })
-export class FlowFileRecordEntity {
-  @PrimaryColumn({ name: "network_operator", type: "text", primaryKeyConstraintName: "flow_file_record_pk" })
-  networkOperator!: string;
-  @PrimaryColumn({ type: "text", primaryKeyConstraintName: "flow_file_record_pk" }) flow!: string;
-  @PrimaryColumn({ name: "file_id", type: "integer", primaryKeyConstraintName: "flow_file_record_pk" })
-  fileId!: number;
-  @PrimaryColumn({ name: "line_no", type: "integer", primaryKeyConstraintName: "flow_file_record_pk" })
-  lineNo!: number;
-  @Column({ type: "text" }) mpxn!: string;
-  @Column({ type: "char", length: 1 }) flag!: string;
-  /** YYYYMMDD, the Europe/London calendar date of the flag's effective time. */
-  @Column({ name: "effective_date", type: "text" }) effectiveDate!: string;
+  @ManyToOne(() => FlowRecipientEntity, { nullable: false })
+  @JoinColumn([
+    {
+      name: "network_operator",
+      referencedColumnName: "networkOperator",
+      foreignKeyConstraintName: "flow_file_recipient_fk",
+    },
+    { name: "flow", referencedColumnName: "flow", foreignKeyConstraintName: "flow_file_recipient_fk" },
+  ])
+  recipient?: FlowRecipientEntity;
 }
 
 @Entity({ name: "flow_sent_flag" })
+@Check("flow_sent_flag_flag_ck", `flag IN ('A', 'I', 'N')`)
+@Check("flow_sent_flag_date_ck", `effective_date ~ '^[0-9]{8}$'`)
+@Index("flow_sent_flag_file_idx", ["networkOperator", "flow", "fileId", "mpxn"])
 export class FlowSentFlagEntity {
   @PrimaryColumn({ name: "network_operator", type: "text", primaryKeyConstraintName: "flow_sent_flag_pk" })
   networkOperator!: string;
   @PrimaryColumn({ type: "text", primaryKeyConstraintName: "flow_sent_flag_pk" }) flow!: string;
-  @PrimaryColumn({ type: "text", primaryKeyConstraintName: "flow_sent_flag_pk" }) mpxn!: string;
+  @PrimaryColumn({ type: "text", collation: "C", primaryKeyConstraintName: "flow_sent_flag_pk" })
+  mpxn!: string;
   @Column({ type: "char", length: 1 }) flag!: string;
+  /** YYYYMMDD, the Europe/London calendar date of the flag's effective time. */
+  @Column({ name: "effective_date", type: "text" }) effectiveDate!: string;
   @Column({ name: "file_id", type: "integer" }) fileId!: number;
 }
 
-export const FLOW_ENTITIES = [FlowRecipientEntity, FlowFileEntity, FlowFileRecordEntity, FlowSentFlagEntity];
+export const FLOW_ENTITIES = [FlowRecipientEntity, FlowFileEntity, FlowSentFlagEntity];
