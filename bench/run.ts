@@ -192,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
 
 function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return n.toLocaleString("en-GB");
   if (Math.abs(n) >= 100) return Math.round(n).toLocaleString("en-GB");
   if (Math.abs(n) >= 1) return n.toFixed(2);
   return n.toPrecision(3);
