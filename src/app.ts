@@ -6,6 +6,7 @@ import { Metrics } from "./observability/metrics";
 import { currentRequestScope } from "./observability/requestScope";
 import { type StatementCounter, createDataSource, migrate } from "./persistence/dataSource";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./persistence/embeddedPostgres";
+import { FlowStore } from "./persistence/flowStore";
 import { ReadStore } from "./persistence/readStore";
 import { createReadRouter, poolOf } from "./persistence/readRouting";
 
@@ -24,6 +25,8 @@ export interface App {
   readonly replicas: readonly DataSource[];
   /** GraphQL reads: round-robin over the replicas when there are any, else the primary. */
   readonly readStore: ReadStore;
+  /** Registration update files (export-flows, reconcile, their GraphQL view): always the primary. */
+  readonly flowStore: FlowStore;
   readonly metrics: Metrics;
   readonly applier: EventApplier;
   close(): Promise<void>;
@@ -124,6 +127,7 @@ export async function openApp(config: Config, log: Logger, o: OpenOptions = {}):
     ds,
     replicas,
     readStore: new ReadStore(reader),
+    flowStore: new FlowStore(ds),
     metrics,
     applier: new EventApplier(ds, rules, onCommitted),
     async close() {

@@ -1,6 +1,7 @@
 import { type Config } from "../config";
 import { Role } from "../domain/access";
 import { type EventApplier } from "../ingest/applyEvents";
+import { type FlowStore } from "../persistence/flowStore";
 import { type ReadStore } from "../persistence/readStore";
 import { Loaders } from "./loaders";
 
@@ -18,6 +19,7 @@ export interface Viewer {
 export interface AppServices {
   readonly config: Config;
   readonly readStore: ReadStore;
+  readonly flowStore: FlowStore;
   readonly applier: EventApplier;
 }
 

@@ -5,6 +5,7 @@ import { buildSchemaSync } from "type-graphql";
 import { authChecker } from "./auth";
 import "./types/enums";
 import { DeviceResolver } from "./resolvers/device.resolver";
+import { FlowsResolver } from "./resolvers/flows.resolver";
 import { MeterPointResolver } from "./resolvers/meterPoint.resolver";
 import { MutationResolver } from "./resolvers/mutation.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
@@ -16,6 +17,7 @@ export const RESOLVERS = [
   MeterPointResolver,
   DeviceResolver,
   TransitionResolver,
+  FlowsResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;
