@@ -5,6 +5,7 @@ import {
   type DocumentNode,
   type GraphQLError,
   type GraphQLSchema,
+  Kind,
   type ValidationRule,
   validate,
 } from "graphql";
@@ -56,11 +57,19 @@ const LIST_SIZE: Readonly<Record<string, (args: Record<string, unknown>) => numb
 };
 const num = (v: unknown, fallback: number) => (typeof v === "number" && v >= 0 ? v : fallback);
 
-const listEstimator: ComplexityEstimator = (o: ComplexityEstimatorArgs) => {
-  const size = LIST_SIZE[`${o.type.name}.${o.field.name}`];
-  if (!size) return undefined;
-  return 1 + Math.ceil(size(o.args)) * o.childComplexity;
-};
+/** Records whether any list size came from a variable (then the cost depends on the request). */
+interface CostUsage {
+  variableSized: boolean;
+}
+
+const listEstimator =
+  (usage: CostUsage): ComplexityEstimator =>
+  (o: ComplexityEstimatorArgs) => {
+    const size = LIST_SIZE[`${o.type.name}.${o.field.name}`];
+    if (!size) return undefined;
+    if (o.node.arguments?.some((a) => a.value.kind === Kind.VARIABLE)) usage.variableSized = true;
+    return 1 + Math.ceil(size(o.args)) * o.childComplexity;
+  };
 
 /**
  * The depth and cost rules for one request. `variables` are the request's variables (the cost of
@@ -70,6 +79,7 @@ const listEstimator: ComplexityEstimator = (o: ComplexityEstimatorArgs) => {
 export function createProtectionRules(
   limits: OperationLimits,
   variables: Record<string, unknown> | null | undefined,
+  usage: CostUsage = { variableSized: true },
 ): ValidationRule[] {
   return [
     maxDepthRule({
@@ -85,7 +95,7 @@ export function createProtectionRules(
     createComplexityRule({
       maximumComplexity: limits.maxCost,
       variables: variables ?? {},
-      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [listEstimator(usage), simpleEstimator({ defaultComplexity: 1 })],
       createError: (max, actual) =>
         queryTooComplex(`Query cost limit of ${max} exceeded, estimated ${actual}.`),
     }),
@@ -103,10 +113,20 @@ export function checkOperationLimits(
   limits: OperationLimits,
   variables: Record<string, unknown> | null | undefined,
 ): GraphQLError[] {
-  return validate(schema, document, createProtectionRules(limits, variables)).filter(
-    (e) => e.extensions.code === ErrorCode.QUERY_TOO_COMPLEX,
-  );
+  // Apollo (and a client repeating its operations over WebSocket) hands the same parsed document
+  // again and again: when no list size came from a variable the verdict is the document's own, and
+  // is kept with it (the hot path, a single flag look-up, then skips the traversal).
+  const key = `${limits.maxDepth}/${limits.maxCost}`;
+  const cached = verdicts.get(document);
+  if (cached?.key === key) return cached.errors;
+  const usage: CostUsage = { variableSized: false };
+  const all = validate(schema, document, createProtectionRules(limits, variables, usage));
+  const errors = all.filter((e) => e.extensions.code === ErrorCode.QUERY_TOO_COMPLEX);
+  // Any other error (variables that do not coerce) stops the cost count early: never keep that.
+  if (!usage.variableSized && all.length === errors.length) verdicts.set(document, { key, errors });
+  return errors;
 }
+const verdicts = new WeakMap<DocumentNode, { key: string; errors: GraphQLError[] }>();
 
 /** Apollo plugin: the limits, checked once the operation is known and before it runs. */
 export function operationLimitsPlugin<T extends object>(limits: OperationLimits): ApolloServerPlugin<T> {

@@ -62,6 +62,25 @@ describe("limits", () => {
     expect(small.body).toEqual({ data: { meterPointsConnection: { edges: [] } } });
   });
 
+  it("re-counts the cost for each request's variables (a cheap request first does not let a costly one through)", async () => {
+    const q = `query($n: Int) { serviceFlagTransitions(first: $n) { edges { node { meterPoint { devices(includeHistoric: true) { statusHistory(first: $n) { edges { cursor } } } } } } } }`;
+    const small = await t.gql(q, { n: 2 });
+    expect(small.body).toEqual({ data: { serviceFlagTransitions: { edges: [] } } });
+    const big = await t.gql(q, { n: 500 });
+    expect(codes(big.body)).toEqual(["QUERY_TOO_COMPLEX"]);
+  });
+
+  it("does not let a request with bad variables vouch for the same document", async () => {
+    const mpxns = JSON.stringify(Array.from({ length: 1000 }, (_, i) => syntheticMpan(13, i + 1)));
+    const q = `query($d: ID!) { device(deviceId: $d) { deviceId } meterPoints(mpxns: ${mpxns}) { devices(includeHistoric: true) { statusHistory(first: 100) { edges { cursor } } } } }`;
+    const bad = await t.gql(q, {});
+    expect(codes(bad.body)).toEqual(["BAD_USER_INPUT"]);
+    const good = await t.gql(q, { d: "AA-00-00-00-00-00-00-01" });
+    expect(codes(good.body)).toEqual(["QUERY_TOO_COMPLEX"]);
+    const again = await t.gql(q, { d: "AA-00-00-00-00-00-00-01" });
+    expect(codes(again.body)).toEqual(["QUERY_TOO_COMPLEX"]);
+  });
+
   it("sums the cost of aliases", async () => {
     const one = `meterPointsConnection(first: 500) { edges { node { devices { deviceId status model manufacturer } } } }`;
     const ok = await t.gql(`{ a: ${one} }`);
