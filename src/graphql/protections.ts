@@ -51,6 +51,7 @@ const LIST_SIZE: Readonly<Record<string, (args: Record<string, unknown>) => numb
   "FlagExplanation.contributingDevices": () => 2,
   "Device.meterPoints": () => 2,
   "Device.statusHistory": (a) => num(a.first, 20),
+  "Query.flowFiles": (a) => num(a.first, 100),
   "Mutation.applyEvents": (a) => (Array.isArray(a.events) ? Math.max(1, a.events.length / 10) : 1),
   "ApplyEventsResult.transitions": () => 10,
   "ApplyEventsResult.rejected": () => 10,

@@ -113,6 +113,12 @@ describe("SQL injection in every String/ID argument", () => {
       }
     });
 
+    it("flowFiles(recipient): no rows for DCC, FORBIDDEN for a supplier", async () => {
+      const [dcc, sup] = await both(`query($s: String) { flowFiles(recipient: $s) { __typename } }`, { s });
+      expect(dcc.data).toEqual({ flowFiles: [] });
+      expect(codes(sup)).toEqual(["FORBIDDEN"]);
+    });
+
     it("history cursors (flagHistory, statusHistory after): BAD_USER_INPUT", async () => {
       const [history] = await both(
         `query($s: String) { meterPoint(mpxn: "${A}") { flagHistory(after: $s) { edges { cursor } } } }`,

@@ -1,4 +1,5 @@
 import { type Role } from "../../src/domain/access";
+import { createSchema } from "../../src/graphql/schema";
 import { syntheticMpan } from "../../src/ingest/synthetic";
 import { APPLY_EVENTS, applyEvents, toEventInput } from "../support/events";
 import { type TestApp, startTestApp } from "../support/harness";
@@ -348,6 +349,39 @@ describe("roles and scoping (SPEC §5)", () => {
         expect(applied).toHaveLength(0);
       }
     });
+  });
+
+  it.each(WHO)("%s: the flows queries (flowFiles, pendingFlowChanges) are DCC only", async (who) => {
+    for (const field of ["flowFiles", "pendingFlowChanges"]) {
+      const { body } = await as(who, `{ ${field} { __typename } }`);
+      if (who === "DCC") {
+        expect(body.errors).toBeUndefined();
+        expect(Array.isArray(body.data![field])).toBe(true);
+      } else {
+        expect(body.data).toBeNull();
+        expect(body.errors!.map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
+      }
+    }
+  });
+
+  it("covers every root field of the schema (a new query or mutation must join this matrix)", () => {
+    const schema = createSchema();
+    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) =>
+      Object.keys(type.getFields()).map((f) => `${type.name}.${f}`),
+    );
+    expect(roots.sort()).toEqual(
+      [
+        "Mutation.applyEvents",
+        "Query.device",
+        "Query.flowFiles",
+        "Query.meterPoint",
+        "Query.meterPoints",
+        "Query.meterPointsConnection",
+        "Query.pendingFlowChanges",
+        "Query.serviceFlagCounts",
+        "Query.serviceFlagTransitions",
+      ].sort(),
+    );
   });
 
   describe("cross-tenant", () => {
