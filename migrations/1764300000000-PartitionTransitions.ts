@@ -126,11 +126,18 @@ export class PartitionTransitions1764300000000 implements MigrationInterface {
     // Partitions up to the sequence's current value (which no row exceeds) and two more, then
     // move the rows.
     await q.query(`SELECT smi_ensure_transition_partitions(2)`);
+    // A development database made before `tx_id` was added to the inventory migration lacks the
+    // column: its rows take this transaction's id (they are long settled), and the table is repaired.
+    const hasTxId: unknown[] = await q.query(
+      `SELECT 1 FROM information_schema.columns
+        WHERE table_name = 'service_flag_transition_unpartitioned' AND column_name = 'tx_id'`,
+    );
+    const txId = hasTxId.length > 0 ? ", tx_id" : "";
     await q.query(`
       INSERT INTO service_flag_transition (sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag,
-             rule, contributing_device_ids, effective_at, recorded_at, cause_event_id, tx_id)
+             rule, contributing_device_ids, effective_at, recorded_at, cause_event_id${txId})
       SELECT sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag,
-             rule, contributing_device_ids, effective_at, recorded_at, cause_event_id, tx_id
+             rule, contributing_device_ids, effective_at, recorded_at, cause_event_id${txId}
         FROM service_flag_transition_unpartitioned`);
     await q.query(`DROP TABLE service_flag_transition_unpartitioned`);
     // PostgreSQL 18 names NOT NULL constraints; those of the new table got a "1" suffix while the

@@ -1,3 +1,5 @@
+import { constants as fsConstants } from "node:fs";
+import { access } from "node:fs/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { type App, openApp } from "../app";
 import { ConfigError, type Config, loadConfig } from "../config";
@@ -79,6 +81,8 @@ export function buildProgram(config: Config, log: Logger): Command {
     )
     .action(async (file: string, opts: { rejects: string; batchSize: number }) =>
       withApp(config, log, async (app) => {
+        // A missing or unreadable file is a one-line error (exit 1), not a stream crash mid-run.
+        if (file !== "-") await access(file, fsConstants.R_OK);
         const progress = createProgress("ingest");
         const started = Date.now();
         const s = await ingestStream(openInput(file), app.applier, {

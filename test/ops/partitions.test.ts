@@ -157,7 +157,10 @@ describe("the partitioned transitions table", () => {
 });
 
 describe("the partitioning migration", () => {
-  it("moves the rows of an existing transitions table, keeping every value", async () => {
+  it.each([
+    ["keeping every value", true],
+    ["repairing a development table made before tx_id existed", false],
+  ])("moves the rows of an existing transitions table, %s", async (_what, withTxId) => {
     const db = await createEmptyDatabase();
     try {
       // The schema as it was before partitioning, with rows in it.
@@ -178,8 +181,10 @@ describe("the partitioning migration", () => {
                 ARRAY['D' || g], timestamptz '2026-03-01T09:00:00Z' + g * interval '1 minute', 'e' || g
            FROM generate_series(1, 50) g`,
       );
+      if (!withTxId) await old.query("ALTER TABLE service_flag_transition DROP COLUMN tx_id");
       const snapshot = `SELECT sequence::text, mpxn, fuel, network_operator, supplier, from_flag, to_flag, rule,
-                               contributing_device_ids, effective_at, recorded_at, cause_event_id, tx_id::text
+                               contributing_device_ids, effective_at, recorded_at, cause_event_id
+                               ${withTxId ? ", tx_id::text" : ""}
                           FROM service_flag_transition ORDER BY sequence`;
       const rowsBefore: unknown[] = await old.query(snapshot);
       await old.destroy();
@@ -189,6 +194,10 @@ describe("the partitioning migration", () => {
       try {
         expect(await migrate(ds)).toEqual([PARTITION_MIGRATION]);
         expect(await ds.query(snapshot)).toEqual(rowsBefore);
+        const txIds: { missing: number }[] = await ds.query(
+          "SELECT count(*) FILTER (WHERE tx_id IS NULL)::int AS missing FROM service_flag_transition",
+        );
+        expect(txIds).toEqual([{ missing: 0 }]);
         const where: { part: string; n: number }[] = await ds.query(
           `SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM service_flag_transition GROUP BY 1`,
         );
