@@ -1,4 +1,5 @@
-import { createReadStream } from "node:fs";
+import { constants as fsConstants, createReadStream } from "node:fs";
+import { access } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type App } from "../app";
 import { type Config } from "../config";
@@ -91,6 +92,8 @@ export function registerFlowCommands(program: Command, config: Config, log: Logg
     .option("--file-id <id>", "file id in the corrections files' headers", "RECON")
     .action(async (file: string, opts: { out: string; fileId: string }) =>
       withApp(config, log, async (app) => {
+        // A missing or unreadable file is a one-line error (exit 1), not a stream crash mid-run.
+        if (file !== "-") await access(file, fsConstants.R_OK);
         const progress = createProgress("reconcile");
         const input = file === "-" ? process.stdin : createReadStream(file);
         const s = await reconcile(input, new FlowStore(app.ds), {

@@ -89,10 +89,16 @@ describe("exit codes", () => {
     expect(r.stderr).not.toContain("secret-pw");
   });
 
-  it("exits 1 when the input file does not exist", () => {
-    const r = cli(["ingest", path.join(dir, "missing.ndjson")], { DATABASE_URL: db.url });
-    expect(r.status).toBe(1);
+  it.each([["ingest"], ["reconcile"]])("%s exits 1 when the input file does not exist", (command) => {
+    const r = cli(
+      [command, path.join(dir, "missing.file"), "--out", dir].slice(0, command === "ingest" ? 2 : 4),
+      {
+        DATABASE_URL: db.url,
+      },
+    );
     expect(r.stderr).toMatch(/^error: .*ENOENT/m);
+    expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
+    expect(r.status).toBe(1);
   });
 
   it("exits 1 on failure also when it started the embedded PostgreSQL itself (and stops it)", () => {
