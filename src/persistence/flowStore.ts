@@ -220,11 +220,14 @@ export class FlowStore {
       )) as { horizon: string; last_file_id: number }[];
       if (!state || BigInt(state.horizon) >= BigInt(upTo)) return [];
       const fuel = flow === FlowKind.D0350 ? "ELECTRICITY" : "GAS";
+      // The latest-per-MPxN sort of a large window fits in memory instead of spilling to disk.
+      await m.query(`SET LOCAL work_mem = '64MB'`);
       await m.query(`DROP TABLE IF EXISTS pg_temp.flow_pending`);
       await m.query(
         `CREATE TEMP TABLE flow_pending ON COMMIT DROP AS
          SELECT (row_number() OVER (ORDER BY c.mpxn COLLATE "C"))::int AS n, c.mpxn, c.to_flag AS flag,
-                to_char(c.effective_at AT TIME ZONE 'Europe/London', 'YYYYMMDD') AS effective_date
+                to_char(c.effective_at AT TIME ZONE 'Europe/London', 'YYYYMMDD') AS effective_date,
+                s.mpxn IS NOT NULL AS known
            FROM (SELECT DISTINCT ON (mpxn) mpxn, to_flag, effective_at
                    FROM service_flag_transition
                   WHERE network_operator = $1 AND fuel = $2 AND sequence > $3::bigint AND sequence <= $4::bigint
@@ -258,12 +261,19 @@ export class FlowStore {
         files.push(toFileRow(rows[0]!));
       }
       if (total > 0) {
-        // Records n = 1..total in MPxN order go to consecutive files of perFile each.
+        // Records n = 1..total in MPxN order go to consecutive files of perFile each. Known MPxNs are
+        // updated and new ones inserted, in two plain statements: an upsert's speculative insertion
+        // costs more per row, and a first export inserts millions.
+        await m.query(
+          `UPDATE flow_sent_flag s
+              SET flag = p.flag, effective_date = p.effective_date, file_id = $3 + (p.n - 1) / $4
+             FROM flow_pending p
+            WHERE p.known AND s.network_operator = $1 AND s.flow = $2 AND s.mpxn = p.mpxn`,
+          [networkOperator, flow, firstId, perFile],
+        );
         await m.query(
           `INSERT INTO flow_sent_flag (network_operator, flow, mpxn, flag, effective_date, file_id)
-           SELECT $1, $2, mpxn, flag, effective_date, $3 + (n - 1) / $4 FROM flow_pending
-           ON CONFLICT ON CONSTRAINT flow_sent_flag_pk DO UPDATE
-             SET flag = EXCLUDED.flag, effective_date = EXCLUDED.effective_date, file_id = EXCLUDED.file_id`,
+           SELECT $1, $2, mpxn, flag, effective_date, $3 + (n - 1) / $4 FROM flow_pending WHERE NOT known`,
           [networkOperator, flow, firstId, perFile],
         );
       }
