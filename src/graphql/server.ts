@@ -20,6 +20,9 @@ import {
 } from "./protections";
 import { createSchema } from "./schema";
 
+/** How long /readyz waits for the database before answering 503. */
+const READY_TIMEOUT_MS = 2000;
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -74,7 +77,14 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
   });
   expressApp.get("/readyz", async (_req, res) => {
     try {
-      const ok = await migrationsApplied(app.ds);
+      // A probe must answer within its own timeout, even when the pool would wait 10 s to connect.
+      let timer: NodeJS.Timeout | undefined;
+      const ok = await Promise.race([
+        migrationsApplied(app.ds),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("readiness check timed out")), READY_TIMEOUT_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
       res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "migrations pending" });
     } catch {
       res.status(503).json({ status: "database unreachable" });
