@@ -39,6 +39,7 @@ export async function run(env: BenchEnv): Promise<void> {
     );
 
   const pool = new Pool({ connectionString: env.databaseUrl, max: concurrency });
+  pool.on("error", () => undefined); // an idle client ended by the database's drop
   const server = await startServerProcess(env.databaseUrl);
   const client = createGraphQLClient(server.url, key, concurrency);
   try {

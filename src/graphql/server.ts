@@ -11,6 +11,7 @@ import { migrationsApplied } from "../persistence/dataSource";
 import { resolveViewer } from "./auth";
 import { type GraphQLContext, createContext } from "./context";
 import { createFormatError } from "./errors";
+import { createFlagLookupFastPath } from "./fastLookup";
 import {
   createRateLimit,
   ensureBody,
@@ -94,6 +95,8 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     "/graphql",
     express.json({ limit: app.config.MAX_BODY_BYTES }),
     ensureBody,
+    // The single flag look-up answered without Apollo's pipeline (same checks; see fastLookup.ts).
+    createFlagLookupFastPath(app, schema, limitsOf(app.config), rateLimit),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const viewer = await resolveViewer(app, req.headers.authorization);

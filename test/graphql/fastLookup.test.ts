@@ -1,0 +1,156 @@
+import { Role } from "../../src/domain/access";
+import { fastLookupStats } from "../../src/graphql/fastLookup";
+import { type TestApp, startTestApp } from "../support/harness";
+
+/**
+ * The single flag look-up's fast path (src/graphql/fastLookup.ts) answers exactly what Apollo
+ * answers. Each case is sent twice: as is (eligible for the fast path) and with a no-op
+ * `@include(if: true)` that makes it ineligible (Apollo answers). Bodies and statuses must match.
+ */
+const MPAN = "1312345678907";
+const MPRN = "1234567890";
+
+describe("flag look-up fast path", () => {
+  let t: TestApp;
+  let site: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    site = await t.createKey(Role.COMPARISON_SITE);
+    const o = await t.app.applier.applyRaw([
+      {
+        eventId: "r1",
+        occurredAt: "2026-03-01T09:00:00Z",
+        type: "MeterPointRegistered",
+        mpxn: MPAN,
+        supplier: "EDFE",
+      },
+      {
+        eventId: "r2",
+        occurredAt: "2026-03-01T09:00:00Z",
+        type: "MeterPointRegistered",
+        mpxn: MPRN,
+        supplier: "BGAS",
+        networkOperator: "NGN",
+      },
+      {
+        eventId: "d1",
+        occurredAt: "2026-03-02T10:00:00Z",
+        type: "DeviceRegistered",
+        deviceId: "BC-33-AC-FF-FE-FA-55-3D",
+        deviceType: "ESME",
+      },
+      {
+        eventId: "a1",
+        occurredAt: "2026-03-02T10:01:00Z",
+        type: "DeviceAssociated",
+        deviceId: "BC-33-AC-FF-FE-FA-55-3D",
+        mpxn: MPAN,
+      },
+      {
+        eventId: "s1",
+        occurredAt: "2026-03-02T10:02:00Z",
+        type: "DeviceStatusChanged",
+        deviceId: "BC-33-AC-FF-FE-FA-55-3D",
+        status: "Commissioned",
+      },
+    ]);
+    expect(o.rejected).toEqual([]);
+  });
+  afterAll(() => t.close());
+
+  async function post(query: string, variables: unknown, key: string | null) {
+    const res = await fetch(t.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const headers = Object.fromEntries(
+      [...res.headers.entries()].filter(
+        ([h]) => !["date", "x-request-id", "etag", "content-length"].includes(h),
+      ),
+    );
+    return { status: res.status, body: await res.text(), headers };
+  }
+
+  const cases: [string, string, unknown][] = [
+    [
+      "the comparison site's look-up",
+      `query One($m: ID!) { meterPoint(mpxn: $m) { mpxn fuel serviceFlag serviceFlagEffectiveAt } }`,
+      { m: MPAN },
+    ],
+    [
+      "a gas meter point with a null flag",
+      `query($m: ID!) { meterPoint(mpxn: $m) { serviceFlag mpxn serviceFlagEffectiveAt fuel } }`,
+      { m: MPRN },
+    ],
+    [
+      "an unknown MPxN (null)",
+      `query($m: ID!) { meterPoint(mpxn: $m) { mpxn serviceFlag } }`,
+      { m: "1012345678900" },
+    ],
+    [
+      "aliases and __typename",
+      `{ mp: meterPoint(mpxn: "${MPAN}") { id: mpxn flag: serviceFlag __typename } }`,
+      undefined,
+    ],
+    [
+      "an invalid MPAN (INVALID_MPXN)",
+      `query($m: ID!) { meterPoint(mpxn: $m) { mpxn serviceFlag } }`,
+      { m: "1312345678900" },
+    ],
+    ["a missing variable", `query($m: ID!) { meterPoint(mpxn: $m) { mpxn serviceFlag } }`, {}],
+    [
+      "a variable of the wrong type",
+      `query($m: ID!) { meterPoint(mpxn: $m) { mpxn serviceFlag } }`,
+      { m: 1312345678907 },
+    ],
+  ];
+
+  const withInclude = (q: string) =>
+    q.replace(/\{ (\w+(: \w+)?)/g, (m, f: string) =>
+      f.startsWith("meterPoint") || f.startsWith("mp:") ? m : `{ ${f} @include(if: true)`,
+    );
+
+  it.each(cases)("answers %s exactly as Apollo does", async (_name, query, variables) => {
+    const apolloQuery = withInclude(query);
+    expect(apolloQuery).not.toBe(query);
+    for (const key of [site, t.dccKey, await t.createKey(Role.NETWORK_OPERATOR, "LOND")]) {
+      const fast = await post(query, variables, key);
+      const served = fastLookupStats.served;
+      const apollo = await post(apolloQuery, variables, key);
+      expect(fastLookupStats.served).toBe(served); // the @include variant went through Apollo
+      expect(fast).toEqual(apollo);
+    }
+  });
+
+  it("takes the fast path for the comparison site's look-up and refuses what Apollo refuses", async () => {
+    const q = `query One($m: ID!) { meterPoint(mpxn: $m) { mpxn fuel serviceFlag serviceFlagEffectiveAt } }`;
+    await post(q, { m: MPAN }, site); // warm the key cache
+    const served = fastLookupStats.served;
+    t.counter.reset();
+    const ok = await post(q, { m: MPAN }, site);
+    expect(fastLookupStats.served).toBe(served + 1);
+    expect(JSON.parse(ok.body)).toEqual({
+      data: {
+        meterPoint: {
+          mpxn: MPAN,
+          fuel: "ELECTRICITY",
+          serviceFlag: "A",
+          serviceFlagEffectiveAt: "2026-03-02T10:02:00.000Z",
+        },
+      },
+    });
+    expect(t.counter.count).toBe(1); // one primary-key read (the key look-up is cached)
+
+    const anonymous = await post(q, { m: MPAN }, null);
+    expect(fastLookupStats.served).toBe(served + 1);
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    const unknown = await post(q, { m: MPAN }, "smi_" + "x".repeat(43));
+    expect(unknown.status).toBe(401);
+    // Fields outside the comparison-site view are never taken by the fast path.
+    const detail = await post(`query($m: ID!) { meterPoint(mpxn: $m) { mpxn supplier } }`, { m: MPAN }, site);
+    expect(JSON.parse(detail.body).errors[0].extensions.code).toBe("FORBIDDEN");
+  });
+});
