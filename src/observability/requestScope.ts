@@ -14,6 +14,9 @@ import { type Logger } from "../logger";
 export interface RequestScope {
   readonly requestId: string;
   readFromPrimary: boolean;
+  /** For the request's log line: the GraphQL operation and the id (never the key) of the API key. */
+  operation?: string;
+  keyId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
@@ -63,7 +66,15 @@ export function requestScopeMiddleware(log: Logger) {
       // Probes and scrapes are frequent and uninteresting: debug level.
       const level = path === "/healthz" || path === "/readyz" || path === "/metrics" ? "debug" : "info";
       log[level](
-        { requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round(ms * 10) / 10 },
+        {
+          requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          durationMs: Math.round(ms * 10) / 10,
+          ...(scope.operation !== undefined && { operation: scope.operation }),
+          ...(scope.keyId !== undefined && { keyId: scope.keyId }),
+        },
         "request",
       );
     });
@@ -74,6 +85,7 @@ export function requestScopeMiddleware(log: Logger) {
 /**
  * The Apollo plugin that marks a mutation's request scope `readFromPrimary`: what a mutation returns
  * (e.g. the meter points of the transitions it caused) is read from the primary it just wrote to.
+ * It also notes the operation name and the API key's id for the request's log line.
  */
 export function createRequestScopePlugin(): ApolloServerPlugin {
   return {
@@ -81,7 +93,11 @@ export function createRequestScopePlugin(): ApolloServerPlugin {
       return {
         async didResolveOperation(rc) {
           const scope = storage.getStore();
-          if (scope && rc.operation?.operation === "mutation") scope.readFromPrimary = true;
+          if (!scope) return;
+          if (rc.operation?.operation === "mutation") scope.readFromPrimary = true;
+          scope.operation = rc.operationName ?? "__anonymous";
+          const keyId = (rc.contextValue as { viewer?: { keyId?: string | null } }).viewer?.keyId;
+          if (typeof keyId === "string") scope.keyId = keyId;
         },
       };
     },

@@ -16,6 +16,7 @@ describe("request ids and structured logs", () => {
   let app: App;
   let server: RunningServer;
   let key: string;
+  let keyId: string;
   const lines: LogLine[] = [];
 
   beforeAll(async () => {
@@ -23,7 +24,12 @@ describe("request ids and structured logs", () => {
     const log = createLogger("debug", { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
     app = await openApp(loadConfig({ NODE_ENV: "test" }), log, { databaseUrl: db.url, migrate: false });
     server = await startServer(app, { port: 0, host: "127.0.0.1" });
-    key = (await new ApiKeyStore(app.ds).create({ role: "DCC" as never, party: null }, "logging test")).key;
+    const created = await new ApiKeyStore(app.ds).create(
+      { role: "DCC" as never, party: null },
+      "logging test",
+    );
+    key = created.key;
+    keyId = created.record.id;
   });
   afterAll(async () => {
     await server.stop();
@@ -39,7 +45,7 @@ describe("request ids and structured logs", () => {
     });
 
   it("gives each request a new id, returns it in X-Request-Id and logs the request with it", async () => {
-    const a = await post("{ serviceFlagCounts { count } }");
+    const a = await post("query Counts { serviceFlagCounts { count } }");
     const b = await post("{ serviceFlagCounts { count } }");
     const ida = a.headers.get("x-request-id");
     const idb = b.headers.get("x-request-id");
@@ -52,6 +58,11 @@ describe("request ids and structured logs", () => {
       path: "/graphql",
       status: 200,
       durationMs: expect.any(Number),
+      operation: "Counts",
+      keyId,
+    });
+    expect(lines.find((l) => l.msg === "request" && l.requestId === idb)).toMatchObject({
+      operation: "__anonymous",
     });
   });
 
