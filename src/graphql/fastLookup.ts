@@ -131,6 +131,11 @@ export function createFlagLookupFastPath(
     if (req.method !== "POST" || !body || typeof body.query !== "string" || !req.is("application/json")) {
       return next();
     }
+    // GraphQL over HTTP: a client that prefers application/graphql-response+json (or accepts neither)
+    // gets Apollo's content negotiation; this path only answers as application/json. Same order as
+    // Apollo's negotiation, so a tie (or no Accept header) means application/json.
+    if (req.accepts(["application/json", "application/graphql-response+json"]) !== "application/json")
+      return next();
     const plan = planOf(body.query);
     if (!plan) return next();
     if (body.operationName != null && body.operationName !== plan.operationName) return next();
