@@ -24,7 +24,7 @@ describe("embedded PostgreSQL lifecycle", () => {
   chmodSync(dir, 0o755);
   const dataDir = path.join(dir, "data");
   const pgPort = 30000 + Math.floor(Math.random() * 10000);
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
     EMBEDDED_PG_PORT: String(pgPort),
