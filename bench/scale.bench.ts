@@ -24,6 +24,7 @@ export async function run(env: BenchEnv): Promise<void> {
   const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5000);
   const concurrency = 4;
   const p50s: number[] = [];
+  const pgP50s: number[] = [];
   for (const n of scales) {
     const db = await env.createDatabase();
     try {
@@ -34,9 +35,11 @@ export async function run(env: BenchEnv): Promise<void> {
       const server = await startServerProcess(db.url);
       const client = createGraphQLClient(server.url, await createApiKey(db.url), concurrency);
       try {
+        // A long warm-up: the server process is fresh at each size (JIT, key cache, pool).
         const pg = await runLoad({
           concurrency,
           durationMs,
+          warmupMs: 3000,
           request: async (i) => {
             await pool.query({ name: "one", text: SQL_SINGLE, values: [pick(i)] });
           },
@@ -44,6 +47,7 @@ export async function run(env: BenchEnv): Promise<void> {
         const http = await runLoad({
           concurrency,
           durationMs,
+          warmupMs: 3000,
           request: async (i) => {
             await client.post(SINGLE, { m: pick(i) });
           },
@@ -55,6 +59,7 @@ export async function run(env: BenchEnv): Promise<void> {
         );
         env.result(`${label}: pg`, `p50 ${pg.p50ms.toFixed(2)} ms p99 ${pg.p99ms.toFixed(2)} ms`);
         p50s.push(http.p50ms);
+        pgP50s.push(pg.p50ms);
       } finally {
         client.close();
         await server.stop();
@@ -65,4 +70,5 @@ export async function run(env: BenchEnv): Promise<void> {
     }
   }
   env.result("HTTP p50 largest / smallest", p50s[p50s.length - 1]! / p50s[0]!, "× (flat ≈ 1)");
+  env.result("pg p50 largest / smallest", pgP50s[pgP50s.length - 1]! / pgP50s[0]!, "× (flat ≈ 1)");
 }

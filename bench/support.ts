@@ -189,42 +189,49 @@ export async function runLoad(o: {
 
 /** A keep-alive GraphQL client over plain node:http (light enough not to be the bottleneck). */
 export function createGraphQLClient(url: string, apiKey: string, maxSockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  // Idle sockets are dropped after 1 s, well before the server's keep-alive timeout (5 s), so a
+  // pause between phases never hands a request a socket the server is closing ("socket hang up").
+  const agent = new http.Agent({ keepAlive: true, maxSockets, timeout: 1000 });
   const u = new URL(url);
-  return {
-    post<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-      const body = JSON.stringify({ query, variables });
-      return new Promise<T>((resolve, reject) => {
-        const req = http.request(
-          {
-            agent,
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname,
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              "content-length": Buffer.byteLength(body),
-              authorization: `Bearer ${apiKey}`,
-            },
+  const post = <T>(query: string, variables: Record<string, unknown>, retry = true): Promise<T> =>
+    postOnce<T>(query, variables).catch((e: NodeJS.ErrnoException) => {
+      if (retry && (e.code === "ECONNRESET" || e.message === "socket hang up")) {
+        return post<T>(query, variables, false);
+      }
+      throw e;
+    });
+  function postOnce<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    const body = JSON.stringify({ query, variables });
+    return new Promise<T>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            authorization: `Bearer ${apiKey}`,
           },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => {
-              const text = Buffer.concat(chunks).toString();
-              const parsed = JSON.parse(text) as { data?: T; errors?: unknown[] };
-              if (res.statusCode !== 200 || parsed.errors) {
-                reject(new Error(`expected 200 and data, got ${res.statusCode}: ${text.slice(0, 300)}`));
-              } else resolve(parsed.data!);
-            });
-            res.on("error", reject);
-          },
-        );
-        req.on("error", reject);
-        req.end(body);
-      });
-    },
-    close: () => agent.destroy(),
-  };
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString();
+            const parsed = JSON.parse(text) as { data?: T; errors?: unknown[] };
+            if (res.statusCode !== 200 || parsed.errors) {
+              reject(new Error(`expected 200 and data, got ${res.statusCode}: ${text.slice(0, 300)}`));
+            } else resolve(parsed.data!);
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+  return { post, close: () => agent.destroy() };
 }
