@@ -68,6 +68,23 @@ const schema = z.object({
   MAX_QUERY_COST: z.coerce.number().int().min(10).default(200000),
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1048576),
+  /**
+   * Browser origins allowed to open the subscription WebSocket (comma-separated, `*` for any). An
+   * upgrade without an Origin header (a non-browser client) is always allowed.
+   */
+  WS_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  /** Transitions that may wait for one slow subscriber; past it the subscription ends (it can resume). */
+  SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1000000).default(10000),
+  /** The subscription feed's poll besides LISTEN/NOTIFY, in ms (a lost wake-up delays by at most this). */
+  SUBSCRIPTION_POLL_MS: z.coerce.number().int().min(10).max(60000).default(500),
   LOAD_DEMO: bool.optional(),
 });
 

@@ -9,6 +9,7 @@ import { FlowsResolver } from "./resolvers/flows.resolver";
 import { MeterPointResolver } from "./resolvers/meterPoint.resolver";
 import { MutationResolver } from "./resolvers/mutation.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
+import { SubscriptionResolver } from "./resolvers/subscription.resolver";
 import { TransitionResolver } from "./resolvers/transition.resolver";
 
 export const RESOLVERS = [
@@ -17,6 +18,7 @@ export const RESOLVERS = [
   MeterPointResolver,
   DeviceResolver,
   TransitionResolver,
+  SubscriptionResolver,
   FlowsResolver,
 ] as const;
 
@@ -29,6 +31,16 @@ export function createSchema(): GraphQLSchema {
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // class-validator checks the bounds declared on input classes (e.g. list sizes in filters).
     validate: { forbidUnknownValues: false },
+    // type-graphql insists on a pubsub once a subscription exists; ours brings its own `subscribe`
+    // (the database-backed feed of src/subscriptions), so nothing may ever reach this one.
+    pubSub: {
+      publish() {
+        throw new Error("expected no type-graphql pubsub use: transitions are published by the database");
+      },
+      subscribe() {
+        throw new Error("expected no type-graphql pubsub use: subscriptions read src/subscriptions' feed");
+      },
+    },
     // Field-level access rules (SPEC §5): see auth.ts. Denied fields throw FORBIDDEN.
     authChecker,
     authMode: "error",

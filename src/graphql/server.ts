@@ -20,6 +20,8 @@ import {
   operationLimitsPlugin,
 } from "./protections";
 import { createSchema } from "./schema";
+import { type WebSocketHandle, attachWebSocketServer } from "./websocket";
+import { TransitionFeed } from "../subscriptions/TransitionFeed";
 
 /** How long /readyz waits for the database before answering 503. */
 const READY_TIMEOUT_MS = 2000;
@@ -28,6 +30,10 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly httpServer: Server;
+  /** The subscription feed of this process (`feed.stats()` for metrics: subscriptions, position). */
+  readonly feed: TransitionFeed;
+  /** Open WebSocket connections (a gauge for metrics). */
+  webSocketConnections(): number;
   /** Graceful: stop accepting, let in-flight requests finish, close sockets. */
   stop(): Promise<void>;
 }
@@ -41,6 +47,17 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
   const schema = createSchema();
   const expressApp = express();
   const httpServer = createServer(expressApp);
+  // Subscriptions (SPEC §6): one feed per process, and graphql-ws on the same port and path.
+  const feed = new TransitionFeed({
+    databaseUrl: app.databaseUrl,
+    ds: app.ds,
+    log: app.log,
+    pollIntervalMs: app.config.SUBSCRIPTION_POLL_MS,
+    queueLimit: app.config.SUBSCRIPTION_QUEUE_LIMIT,
+  });
+  await feed.start();
+  app.metrics.setActiveSubscriptions(() => feed.stats().subscriptions);
+  let webSockets: WebSocketHandle | null = null;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: createFormatError({
@@ -50,14 +67,16 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     includeStacktraceInErrorResponses: !app.config.production,
     introspection: app.config.INTROSPECTION ?? !app.config.production,
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
-    // No "Did you mean ...?" hints (they would leak the schema) in production.
-    hideSchemaDetailsFromClientErrors: app.config.production,
     // `serve` owns SIGINT/SIGTERM: Apollo's own handlers would stop it, then re-raise the signal and
     // kill the process before the pools and the embedded database are closed (exit by signal, not 0).
     stopOnTerminationSignals: false,
+    csrfPrevention: true,
+    // No "Did you mean ...?" hints (they would leak the schema) in production.
+    hideSchemaDetailsFromClientErrors: app.config.production,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Beside the HTTP drain: no new upgrades, every socket closed with 1001 (Going Away).
+      { serverWillStart: async () => ({ drainServer: async () => webSockets?.dispose() }) },
       operationLimitsPlugin(limitsOf(app.config)),
       createRequestScopePlugin(),
       createMetricsPlugin(app.metrics),
@@ -109,6 +128,14 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     ),
   );
 
+  webSockets = attachWebSocketServer(httpServer, {
+    app,
+    schema,
+    feed,
+    introspection: app.config.INTROSPECTION ?? !app.config.production,
+    maxPayload: app.config.MAX_BODY_BYTES,
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(o.port, o.host ?? "0.0.0.0", () => resolve());
@@ -119,8 +146,11 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
     url: `http://${shownHost}:${port}/graphql`,
     port,
     httpServer,
+    feed,
+    webSocketConnections: () => webSockets?.connections() ?? 0,
     async stop() {
       await apollo.stop();
+      await feed.stop();
     },
   };
 }
