@@ -41,7 +41,9 @@ describe("transactions committing out of sequence order (SPEC §6)", () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    [early, late, check] = await Promise.all([1, 2, 3].map(() => pgClient(t.app.databaseUrl)));
+    early = await pgClient(t.app.databaseUrl);
+    late = await pgClient(t.app.databaseUrl);
+    check = await pgClient(t.app.databaseUrl);
   });
   afterAll(async () => {
     await client?.dispose();
