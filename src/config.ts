@@ -90,6 +90,9 @@ const schema = z.object({
 
 export type Config = Readonly<z.output<typeof schema>> & { readonly production: boolean };
 
+/** The name of every variable read (the README's configuration table lists each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export class ConfigError extends Error {}
 
 /** `scheme://user:secret@host` → `scheme://user:***@host`: error messages must not print passwords. */
