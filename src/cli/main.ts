@@ -50,7 +50,14 @@ export function buildProgram(config: Config, log: Logger): Command {
   const program = new Command("smi-gateway")
     .description("GraphQL API over GB's smart metering inventory: MP077 DCC service flags")
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Configuration comes from environment variables (DATABASE_URL, PORT, LOG_LEVEL, ...; see the README).
+Without DATABASE_URL every command uses the embedded PostgreSQL under DATA_DIR (default .data).
+Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration, 130/143 interrupted.`,
+    );
 
   program
     .command("serve")
@@ -60,7 +67,7 @@ export function buildProgram(config: Config, log: Logger): Command {
 
   program
     .command("migrate")
-    .description("apply pending database migrations and exit")
+    .description("apply pending database migrations, make the transition partitions ahead, and exit")
     .action(async () =>
       withApp(config, log, async (app) => {
         const done = await migrate(app.ds);

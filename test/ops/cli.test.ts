@@ -39,6 +39,7 @@ describe("smi-gateway --help", () => {
     expect(r.status).toBe(0);
     for (const c of ["serve", "migrate", "ingest", "seed", "export-flows", "reconcile", "keys"])
       expect(r.stdout).toMatch(new RegExp(`^ {2}${c}\\b`, "m"));
+    expect(r.stdout).toMatch(/Exit codes: 0 done, 1 the command failed, 2 bad usage or configuration/);
   });
 
   it.each(COMMANDS)("%j --help prints its usage and exits 0, without a database", (args, usage) => {
