@@ -23,6 +23,7 @@ import { type Viewer, createContext } from "./context";
 import { ErrorCode, createFormatError, withoutSuggestions } from "./errors";
 import { checkOperationLimits, createRateLimit, limitsOf } from "./protections";
 import { type SubscriptionContext } from "./resolvers/subscription.resolver";
+import { subscribeShared } from "./sharedExecution";
 
 /*
  * GraphQL over WebSocket (graphql-transport-ws, the graphql-ws library) on the HTTP server's port and
@@ -146,6 +147,7 @@ export function attachWebSocketServer(httpServer: Server, o: WebSocketOptions): 
     {
       schema,
       jsonMessageReviver: reviveSubscribe,
+      subscribe: subscribeShared,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === "string" ? raw : undefined;
@@ -205,7 +207,17 @@ export function attachWebSocketServer(httpServer: Server, o: WebSocketOptions): 
             );
           const tooComplex = checkOperationLimits(schema, document, limits, payload.variables);
           if (tooComplex.length > 0) return tooComplex;
-          const contextValue: SubscriptionContext = { ...createContext(app, viewer), feed };
+          const contextValue: SubscriptionContext = {
+            ...createContext(app, viewer),
+            feed,
+            executionKey: JSON.stringify([
+              payload.query,
+              payload.operationName ?? null,
+              payload.variables ?? null,
+              viewer.role,
+              viewer.party,
+            ]),
+          };
           return {
             schema,
             document,

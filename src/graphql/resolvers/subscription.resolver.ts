@@ -7,13 +7,14 @@ import { transitionScopeOf } from "../auth";
 import { type GraphQLContext } from "../context";
 import { badUserInput, forbidden } from "../errors";
 import { Loaders } from "../loaders";
+import { type SharedExecutionContext } from "../sharedExecution";
 import { TransitionFilter } from "../types/inputs";
 import { ServiceFlagTransition } from "../types/transition.type";
 import { type TransitionView } from "../views";
 import { transitionFilterQuery } from "./transitionFilter";
 
 /** The context of an operation over WebSocket: the HTTP context plus this process's feed. */
-export interface SubscriptionContext extends GraphQLContext {
+export interface SubscriptionContext extends GraphQLContext, Partial<SharedExecutionContext> {
   readonly feed?: TransitionFeed;
 }
 
@@ -56,10 +57,15 @@ function subscribeToTransitions({
   const after = parseNumericCursor("after", args.after);
   // The context lives as long as the subscription; renew its loaders per transition so that a
   // nested `meterPoint` shows the meter point as it is now, and no cache grows for ever.
-  const mutable = context as { loaders: Loaders };
+  // Built lazily: most operations never select `meterPoint`.
   const readStore = context.app.readStore;
+  let loaders: Loaders | undefined;
+  Object.defineProperty(context, "loaders", {
+    get: () => (loaders ??= new Loaders(readStore)),
+    configurable: true,
+  });
   return feed.subscribe(query, after === null ? null : BigInt(after), () => {
-    mutable.loaders = new Loaders(readStore);
+    loaders = undefined;
   });
 }
 
