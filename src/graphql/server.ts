@@ -57,6 +57,7 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
   });
   await feed.start();
   app.metrics.setActiveSubscriptions(() => feed.stats().subscriptions);
+  app.metrics.setFeed(() => feed.stats());
   let webSockets: WebSocketHandle | null = null;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

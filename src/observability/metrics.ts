@@ -27,6 +27,12 @@ export interface PoolStats {
   readonly waitingCount: number;
 }
 
+/** What the feed gauges read of the subscription feed (`TransitionFeed.stats()` has these). */
+export interface FeedGauges {
+  readonly position: string | null;
+  readonly connected: boolean;
+}
+
 export interface MetricsOptions {
   /** Prefix of every metric name. */
   readonly prefix?: string;
@@ -54,6 +60,7 @@ export class Metrics {
   private readonly transitions: Counter<"from" | "to">;
   private readonly pools = new Map<string, { pool: PoolStats; max: number }>();
   private activeSubscriptions: (() => number) | null = null;
+  private feed: (() => FeedGauges) | null = null;
   private processMetrics = false;
 
   constructor(o: MetricsOptions = {}) {
@@ -113,6 +120,24 @@ export class Metrics {
         }
       },
     });
+    const feed = () => this.feed;
+    new Gauge({
+      name: `${p}subscription_feed_position`,
+      help: "Highest transition sequence this instance's subscription feed has delivered (compare across instances)",
+      registers,
+      collect() {
+        const position = feed()?.().position;
+        this.set(position === null || position === undefined ? 0 : Number(position));
+      },
+    });
+    new Gauge({
+      name: `${p}subscription_feed_connected`,
+      help: "1 while the subscription feed's LISTEN connection to the primary is up",
+      registers,
+      collect() {
+        this.set(feed()?.().connected ? 1 : 0);
+      },
+    });
     const active = () => this.activeSubscriptions;
     new Gauge({
       name: `${p}subscriptions_active`,
@@ -150,6 +175,11 @@ export class Metrics {
   /** The subscription server's count of open subscriptions, read at each scrape. */
   setActiveSubscriptions(read: () => number): void {
     this.activeSubscriptions = read;
+  }
+
+  /** The subscription feed's position and connection, read at each scrape. */
+  setFeed(read: () => FeedGauges): void {
+    this.feed = read;
   }
 
   /** Node's process metrics (CPU, memory, event-loop lag, GC): for a server, not for a CLI run. */

@@ -157,7 +157,16 @@ describe("/metrics", () => {
         );
       });
       expect(first).toMatchObject({ data: { serviceFlagChanged: { sequence: expect.any(String) } } });
-      expect((await scrape()).get("smi_subscriptions_active")).toBe(1);
+      const m = await scrape();
+      expect(m.get("smi_subscriptions_active")).toBe(1);
+      expect(m.get("smi_subscription_feed_connected")).toBe(1);
+      const [high] = (await t.app.ds.query(
+        "SELECT max(sequence)::int AS s FROM service_flag_transition",
+      )) as {
+        s: number;
+      }[];
+      // The feed has read at least the transition just replayed; never beyond what exists.
+      expect(m.get("smi_subscription_feed_position")).toBeLessThanOrEqual(high!.s);
     } finally {
       await client.dispose();
     }
