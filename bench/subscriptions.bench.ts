@@ -212,8 +212,9 @@ export async function run(env: BenchEnv): Promise<void> {
         env.result(`${n} subscribers held`, held, "subscriptions");
         env.result(`${n} subscribers: server heap per subscriber`, (perSub / 1024).toFixed(1), "KiB");
         env.result(`${n} subscribers: server RSS per subscriber`, (rssPerSub / 1024).toFixed(1), "KiB");
-        let expected = 0;
         for (const burst of burstSizes) {
+          // The subscribers' count of deliveries restarts with each report.
+          let expected = 0;
           const commits: Record<string, number> = {};
           for (let b = 0; b < bursts; b++) {
             const rows = Array.from({ length: burst }, (_, k) => ({
