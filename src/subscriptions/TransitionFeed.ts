@@ -25,7 +25,10 @@ export const TRANSITION_CHANNEL = "smi_transition";
 
 export interface FeedOptions {
   readonly databaseUrl: string;
-  /** For replays (the app's pool), so that a replay never queues behind the feed's own reads. */
+  /**
+   * For replays: the app's pool on the primary, so that a replay never queues behind the feed's own
+   * reads. Never a read replica: a replica may not yet have rows that the primary has settled.
+   */
   readonly ds: DataSource;
   readonly log: Logger;
   /** Poll besides NOTIFY, so that a lost wake-up only delays (ms). */
@@ -104,8 +107,13 @@ export class TransitionFeed implements FeedPort {
         ),
       );
     this.wake();
-    await this.loopDone;
+    // A read stuck on an unreachable database must not hold shutdown for long: closing the
+    // connection below fails it, and the loop sees `stopped`.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loopDone, new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     await this.dropConnection();
+    await this.loopDone;
   }
 
   /** A new subscription (see TransitionSubscription for replay → live). */
