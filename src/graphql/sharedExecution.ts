@@ -15,6 +15,10 @@ export interface SharedExecutionContext {
   readonly executionKey: string | null;
 }
 
+/** What graphql-ws iterates; `return` reaches the source at once (see mapSource). */
+type ResultStream = AsyncIterableIterator<ExecutionResult> &
+  Required<Pick<AsyncIterator<ExecutionResult>, "return" | "throw">>;
+
 const MAX_ENTRIES = 20_000;
 const cache = new Map<string, Promise<ExecutionResult>>();
 
@@ -41,11 +45,11 @@ function executeShared(args: ExecutionArgs, key: string | null, payload: unknown
 function mapSource(
   source: AsyncIterator<unknown>,
   f: (payload: unknown) => Promise<ExecutionResult>,
-): AsyncGenerator<ExecutionResult, void, void> {
+): ResultStream {
   const close = async () => {
     await source.return?.();
   };
-  const it: AsyncGenerator<ExecutionResult, void, void> = {
+  const it: ResultStream = {
     async next() {
       const r = await source.next();
       if (r.done) return { done: true, value: undefined };
@@ -67,14 +71,12 @@ function mapSource(
     [Symbol.asyncIterator]() {
       return it;
     },
-  } as AsyncGenerator<ExecutionResult, void, void>;
+  };
   return it;
 }
 
 /** graphql-ws `subscribe`: graphql-js's source stream, mapped through the shared execution. */
-export async function subscribeShared(
-  args: ExecutionArgs,
-): Promise<AsyncGenerator<ExecutionResult, void, void> | ExecutionResult> {
+export async function subscribeShared(args: ExecutionArgs): Promise<ResultStream | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in Object(stream))) return stream as ExecutionResult;
   const key = (args.contextValue as Partial<SharedExecutionContext> | undefined)?.executionKey ?? null;
