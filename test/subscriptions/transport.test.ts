@@ -121,6 +121,25 @@ describe("the WebSocket transport (graphql-transport-ws)", () => {
     s.ws.close();
   });
 
+  it("masks an internal error in a pushed result exactly as HTTP does", async () => {
+    const start = (await writeTransitions(db, [{ mpxn: "3000000000010", networkOperator: "T3" }]))[0]!;
+    const sub = new Collector(
+      open(),
+      { after: start },
+      `subscription($after: ID) { serviceFlagChanged(after: $after, filter: { networkOperator: "T3" }) { sequence meterPoint { mpxn } } }`,
+    );
+    // A transition naming a meter point that does not exist: its nested field fails inside the server.
+    await writeTransitions(db, [{ mpxn: "3000000000011", networkOperator: "T3" }]);
+    await sub.until((c) => c.errors !== null);
+    expect(sub.errors).toEqual([
+      expect.objectContaining({
+        message: "Internal server error",
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+      }),
+    ]);
+    expect(JSON.stringify(sub.errors)).not.toContain("3000000000011");
+  });
+
   it.each([
     ["a query (queries and mutations go over HTTP)", "{ serviceFlagCounts { count } }", "BAD_REQUEST"],
     ["an unknown field", "subscription { serviceFlagChanged { nope } }", "GRAPHQL_VALIDATION_FAILED"],
