@@ -25,6 +25,8 @@ export interface App {
   readonly replicas: readonly DataSource[];
   /** GraphQL reads: round-robin over the replicas when there are any, else the primary. */
   readonly readStore: ReadStore;
+  /** The same reads on the primary, for what must see its latest commits (subscription payloads). */
+  readonly primaryReadStore: ReadStore;
   /** Registration update files (export-flows, reconcile, their GraphQL view): always the primary. */
   readonly flowStore: FlowStore;
   readonly metrics: Metrics;
@@ -127,6 +129,7 @@ export async function openApp(config: Config, log: Logger, o: OpenOptions = {}):
     ds,
     replicas,
     readStore: new ReadStore(reader),
+    primaryReadStore: new ReadStore(ds),
     flowStore: new FlowStore(ds),
     metrics,
     applier: new EventApplier(ds, rules, onCommitted),

@@ -19,6 +19,8 @@ export interface Viewer {
 export interface AppServices {
   readonly config: Config;
   readonly readStore: ReadStore;
+  /** Reads that must see the primary's latest commits (subscription payloads); see App. */
+  readonly primaryReadStore?: ReadStore;
   readonly flowStore: FlowStore;
   readonly applier: EventApplier;
 }

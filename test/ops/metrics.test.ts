@@ -153,7 +153,7 @@ describe("/metrics", () => {
       const first = await new Promise<unknown>((resolve, reject) => {
         client.subscribe(
           { query: `subscription { serviceFlagChanged(after: "0") { sequence } }` },
-          { next: resolve, error: reject, complete: () => undefined },
+          { next: resolve, error: reject, complete: () => resolve("completed without a result") },
         );
       });
       expect(first).toMatchObject({ data: { serviceFlagChanged: { sequence: expect.any(String) } } });

@@ -157,7 +157,7 @@ describe("GraphQL reads on read replicas", () => {
     expect(await supplierOf(Y)).toBeNull();
   });
 
-  it("serves the subscription feed from the primary", async () => {
+  it("serves the subscription feed, and what a subscription reads of each transition, from the primary", async () => {
     const client = createClient({
       url: server.url.replace(/^http/, "ws"),
       webSocketImpl: WebSocket,
@@ -167,12 +167,15 @@ describe("GraphQL reads on read replicas", () => {
     try {
       const first = await new Promise<unknown>((resolve, reject) => {
         client.subscribe(
-          { query: `subscription { serviceFlagChanged(after: "0") { mpxn to } }` },
-          { next: resolve, error: reject, complete: () => undefined },
+          { query: `subscription { serviceFlagChanged(after: "0") { mpxn to meterPoint { supplier } } }` },
+          { next: resolve, error: reject, complete: () => resolve("completed without a result") },
         );
       });
-      // Only the primary has a transition (the replicas' seeds changed no flag).
-      expect(first).toEqual({ data: { serviceFlagChanged: { mpxn: Y, to: "A" } } });
+      // Only the primary has a transition (the replicas' seeds changed no flag), and only the
+      // primary has its meter point.
+      expect(first).toEqual({
+        data: { serviceFlagChanged: { mpxn: Y, to: "A", meterPoint: { supplier: "NEWS" } } },
+      });
     } finally {
       await client.dispose();
     }

@@ -58,7 +58,9 @@ function subscribeToTransitions({
   // The context lives as long as the subscription; renew its loaders per transition so that a
   // nested `meterPoint` shows the meter point as it is now, and no cache grows for ever.
   // Built lazily: most operations never select `meterPoint`.
-  const readStore = context.app.readStore;
+  // From the primary: a transition is delivered once committed there, and a read replica may not
+  // have replayed it yet (its meter point would be missing or stale).
+  const readStore = context.app.primaryReadStore ?? context.app.readStore;
   let loaders: Loaders | undefined;
   Object.defineProperty(context, "loaders", {
     get: () => (loaders ??= new Loaders(readStore)),
