@@ -9,7 +9,7 @@ import { createRandom, type RawEvent, syntheticDeviceId, syntheticMpan, syntheti
  * SMETS2 meters with their GPF / communications hub; lifecycles with install-and-leave (I),
  * whitelisting (I), commissioning (A), removals and withdrawals (N), exchanges, export MPANs, CPL
  * suspensions and SMKI recovery (both still A); the rest never had a smart meter (null) or only a
- * Pending one. Roughly: A 58%, I 5%, N 3%, null 35% (the shape of GB's inventory, where about two
+ * Pending one. Roughly: A 57%, I 5%, N 3%, null 35% (the shape of GB's inventory, where about two
  * thirds of meters are smart and a few percent are installed-not-commissioned or removed).
  */
 export interface SeedOptions {
