@@ -283,14 +283,17 @@ describe("subscriptions across server processes (SPEC §6)", () => {
 
   it("drains on SIGTERM: an in-flight request completes, sockets close with 1001, the process exits 0", async () => {
     const s = await serve();
+    let acknowledged!: () => void;
+    const connected = new Promise<void>((r) => (acknowledged = r));
     const closed = new Promise<number>((resolve) => {
-      const c = connect(s.url, key, { onClosed: (code) => resolve(code) });
+      const c = connect(s.url, key, { onClosed: (code) => resolve(code), onConnected: acknowledged });
       new Collector(c, { filter: { networkOperator: "NONE" } });
     });
-    // Wait until the socket is subscribed (a live subscription has reached the server).
-    await sleep(300);
+    await connected;
     const body = JSON.stringify({ query: "{ serviceFlagCounts { serviceFlag count } }" });
     const u = new URL(s.url);
+    let requestStarted!: () => void;
+    const started = new Promise<void>((r) => (requestStarted = r));
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(
         {
@@ -311,11 +314,13 @@ describe("subscriptions across server processes (SPEC §6)", () => {
         },
       );
       req.on("error", reject);
+      req.on("socket", (sock) => sock.once("connect", () => setTimeout(requestStarted, 200)));
       // Half the body now: the request is in flight when SIGTERM arrives.
       req.write(body.slice(0, 10));
       void closed.then(() => req.end(body.slice(10)));
     });
-    await sleep(100);
+    // Connected and its headers sent (with time for the server to read them) before the signal.
+    await started;
     s.kill("SIGTERM");
     expect(await closed).toBe(1001);
     const r = await response;

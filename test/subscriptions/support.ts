@@ -22,7 +22,11 @@ export const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, "ws");
 export function connect(
   httpUrl: string,
   key: string | null,
-  extra: { webSocketImpl?: unknown; onClosed?: (code: number, reason: string) => void } = {},
+  extra: {
+    webSocketImpl?: unknown;
+    onClosed?: (code: number, reason: string) => void;
+    onConnected?: () => void;
+  } = {},
 ): WsClient {
   return createClient({
     url: wsUrl(httpUrl),
@@ -31,6 +35,7 @@ export function connect(
     retryAttempts: 0,
     lazy: false,
     on: {
+      connected: () => extra.onConnected?.(),
       closed: (e) => {
         const ev = e as { code: number; reason: string };
         extra.onClosed?.(ev.code, String(ev.reason));
