@@ -7,6 +7,12 @@ import { z } from "zod";
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const port = z.coerce.number().int().min(0).max(65535);
 
+const commaList = (s: string): string[] =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: z
@@ -16,12 +22,7 @@ const schema = z.object({
   READ_REPLICA_URLS: z
     .string()
     .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
+    .transform(commaList)
     .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, "expected comma-separated postgres:// URLs"))),
   PORT: port.default(4000),
   HOST: z.string().default("0.0.0.0"),
@@ -72,15 +73,7 @@ const schema = z.object({
    * Browser origins allowed to open the subscription WebSocket (comma-separated, `*` for any). An
    * upgrade without an Origin header (a non-browser client) is always allowed.
    */
-  WS_ALLOWED_ORIGINS: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter(Boolean),
-    ),
+  WS_ALLOWED_ORIGINS: z.string().default("").transform(commaList),
   /** Transitions that may wait for one slow subscriber; past it the subscription ends (it can resume). */
   SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1000000).default(10000),
   /** The subscription feed's poll besides LISTEN/NOTIFY, in ms (a lost wake-up delays by at most this). */

@@ -116,33 +116,18 @@ export function canReadMeterPoint(viewer: Viewer, mp: MeterPointOwners): boolean
 
 const NO_PARTY = "\u0000no-party"; // matches no row: a scoped viewer without a party sees nothing
 
-/**
- * The tenant scope of a viewer over meter points, added on top of any client filter; null means
- * the role may not list meter points at all.
- */
-export function meterPointScopeOf(
-  viewer: Viewer,
-): Pick<MeterPointFilterQuery, "scopeNetworkOperator" | "scopeSupplier"> | null {
-  switch (viewer.role) {
-    case Role.DCC:
-      return {};
-    case Role.NETWORK_OPERATOR:
-      return { scopeNetworkOperator: viewer.party ?? NO_PARTY };
-    case Role.SUPPLIER:
-      return { scopeSupplier: viewer.party ?? NO_PARTY };
-    case Role.COMPARISON_SITE:
-      return null;
-  }
-}
+/** The tenant predicate a viewer's reads carry, whatever the client's filter says. */
+export type TenantScope = Pick<
+  MeterPointFilterQuery & TransitionFilterQuery,
+  "scopeNetworkOperator" | "scopeSupplier"
+>;
 
 /**
- * The tenant scope of a viewer over transitions, added on top of any client filter (SPEC §5): a
- * network operator sees its network, a supplier the meter points it supplies now, DCC everything;
- * null means the role may not read transitions at all.
+ * The tenant scope of a viewer over meter points and over transitions (SPEC §5), added on top of
+ * any client filter: a network operator sees its network, a supplier the meter points it supplies,
+ * DCC everything; null means the role may not list them at all.
  */
-export function transitionScopeOf(
-  viewer: Viewer,
-): Pick<TransitionFilterQuery, "scopeNetworkOperator" | "scopeSupplier"> | null {
+export function tenantScopeOf(viewer: Viewer): TenantScope | null {
   switch (viewer.role) {
     case Role.DCC:
       return {};
@@ -154,6 +139,8 @@ export function transitionScopeOf(
       return null;
   }
 }
+export const meterPointScopeOf = tenantScopeOf;
+export const transitionScopeOf = tenantScopeOf;
 
 /** What an `@Authorized(...)` field requires. */
 export const Permission = {

@@ -64,16 +64,40 @@ function indexBy<R>(keys: readonly string[], rows: readonly R[], keyOf: (r: R) =
   return keys.map((k) => m.get(k) ?? null);
 }
 
-/** Builds `col = ANY(...)`-style predicates where null in a flag list means IS NULL. */
-function flagPredicate(column: string, flags: readonly (string | null)[], params: unknown[]): string {
-  const values = flags.filter((f): f is string => f !== null);
-  const parts: string[] = [];
-  if (values.length > 0) {
-    params.push(values);
-    parts.push(`${column} = ANY($${params.length}::text[])`);
+/**
+ * AND-ed predicates with their parameters: every value travels as a bind parameter, never as SQL.
+ * Shared by every filtered read, so a filter, a tenant scope and a cursor compose the same way.
+ */
+class Where {
+  readonly params: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  param(v: unknown): string {
+    this.params.push(v);
+    return `$${this.params.length}`;
   }
-  if (flags.includes(null)) parts.push(`${column} IS NULL`);
-  return parts.length === 0 ? "FALSE" : `(${parts.join(" OR ")})`;
+  add(predicate: string): this {
+    this.parts.push(predicate);
+    return this;
+  }
+  eq(column: string, v: string | undefined): this {
+    return v === undefined ? this : this.add(`${column} = ${this.param(v)}`);
+  }
+  /** A flag list where null means IS NULL; an empty list matches nothing. */
+  flags(column: string, flags: readonly (string | null)[] | undefined): this {
+    if (flags === undefined) return this;
+    const values = flags.filter((f): f is string => f !== null);
+    const or: string[] = [];
+    if (values.length > 0) or.push(`${column} = ANY(${this.param(values)}::text[])`);
+    if (flags.includes(null)) or.push(`${column} IS NULL`);
+    return this.add(or.length === 0 ? "FALSE" : `(${or.join(" OR ")})`);
+  }
+  get sql(): string {
+    return this.parts.length === 0 ? "TRUE" : this.parts.join(" AND ");
+  }
+  clause(): string {
+    return this.parts.length === 0 ? "" : `WHERE ${this.sql}`;
+  }
 }
 
 export class ReadStore {
@@ -212,28 +236,18 @@ export class ReadStore {
     after: string | null,
     limit: number,
   ): Promise<MeterPointRow[]> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    const eq = (column: string, v: string | undefined) => {
-      if (v === undefined) return;
-      params.push(v);
-      where.push(`${column} = $${params.length}`);
-    };
-    eq("network_operator", f.networkOperator);
-    eq("network_operator", f.scopeNetworkOperator);
-    eq("fuel", f.fuel);
-    eq("supplier", f.supplier);
-    eq("supplier", f.scopeSupplier);
-    if (f.serviceFlags !== undefined) where.push(flagPredicate("service_flag", f.serviceFlags, params));
-    if (after !== null) {
-      params.push(after);
-      where.push(`mpxn > $${params.length}`);
-    }
-    params.push(limit);
+    const w = new Where()
+      .eq("network_operator", f.networkOperator)
+      .eq("network_operator", f.scopeNetworkOperator)
+      .eq("fuel", f.fuel)
+      .eq("supplier", f.supplier)
+      .eq("supplier", f.scopeSupplier)
+      .flags("service_flag", f.serviceFlags);
+    if (after !== null) w.add(`mpxn > ${w.param(after)}`);
+    const limitParam = w.param(limit);
     return this.ds.query(
-      `SELECT ${METER_POINT_COLUMNS} FROM meter_point ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY mpxn LIMIT $${params.length}`,
-      params,
+      `SELECT ${METER_POINT_COLUMNS} FROM meter_point ${w.clause()} ORDER BY mpxn LIMIT ${limitParam}`,
+      w.params,
     );
   }
 
@@ -255,32 +269,18 @@ export class ReadStore {
     fuel: string | undefined,
     scope: Pick<MeterPointFilterQuery, "scopeNetworkOperator" | "scopeSupplier"> = {},
   ): Promise<{ flag: string | null; count: number }[]> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (networkOperator !== undefined) {
-      params.push(networkOperator);
-      where.push(`network_operator = $${params.length}`);
-    }
     // Tenant scope, on top of the client's arguments (which can only narrow it).
-    if (scope.scopeNetworkOperator !== undefined) {
-      params.push(scope.scopeNetworkOperator);
-      where.push(`network_operator = $${params.length}`);
-    }
-    if (scope.scopeSupplier !== undefined) {
-      params.push(scope.scopeSupplier);
-      where.push(`supplier = $${params.length}`);
-    }
-    if (fuel !== undefined) {
-      params.push(fuel);
-      where.push(`fuel = $${params.length}`);
-    }
+    const w = new Where()
+      .eq("network_operator", networkOperator)
+      .eq("network_operator", scope.scopeNetworkOperator)
+      .eq("supplier", scope.scopeSupplier)
+      .eq("fuel", fuel);
     const rows: { flag: string | null; count: string }[] = await this.ds.query(
       `SELECT f.flag, COALESCE(c.count, 0)::text AS count
          FROM (VALUES ('A'), ('I'), ('N'), (NULL)) AS f(flag)
-         LEFT JOIN (SELECT service_flag, count(*) AS count FROM meter_point
-                     ${where.length ? `WHERE ${where.join(" AND ")}` : ""} GROUP BY service_flag) c
+         LEFT JOIN (SELECT service_flag, count(*) AS count FROM meter_point ${w.clause()} GROUP BY service_flag) c
            ON c.service_flag IS NOT DISTINCT FROM f.flag`,
-      params,
+      w.params,
     );
     return rows.map((r) => ({ flag: r.flag, count: Number(r.count) }));
   }
@@ -291,24 +291,14 @@ export function transitionWhere(
   f: TransitionFilterQuery,
   after: string | null,
 ): { sql: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  const eq = (column: string, v: string | undefined) => {
-    if (v === undefined) return;
-    params.push(v);
-    where.push(`${column} = $${params.length}`);
-  };
-  eq("network_operator", f.networkOperator);
-  eq("network_operator", f.scopeNetworkOperator);
-  eq("supplier", f.scopeSupplier);
-  eq("fuel", f.fuel);
-  if (f.mpxns !== undefined) {
-    params.push(f.mpxns);
-    where.push(`mpxn = ANY($${params.length}::text[])`);
-  }
-  if (f.to !== undefined) where.push(flagPredicate("to_flag", f.to, params));
-  if (f.from !== undefined) where.push(flagPredicate("from_flag", f.from, params));
-  params.push(after ?? "0");
-  where.push(`sequence > $${params.length}::bigint`);
-  return { sql: where.join(" AND "), params };
+  const w = new Where()
+    .eq("network_operator", f.networkOperator)
+    .eq("network_operator", f.scopeNetworkOperator)
+    .eq("supplier", f.scopeSupplier)
+    .eq("fuel", f.fuel)
+    .flags("to_flag", f.to)
+    .flags("from_flag", f.from);
+  if (f.mpxns !== undefined) w.add(`mpxn = ANY(${w.param(f.mpxns)}::text[])`);
+  w.add(`sequence > ${w.param(after ?? "0")}::bigint`);
+  return { sql: w.sql, params: w.params };
 }
