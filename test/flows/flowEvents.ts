@@ -1,23 +1,9 @@
-import { type App, openApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
 import { syntheticDeviceId, syntheticMpan, syntheticMprn } from "../../src/ingest/synthetic";
-import { createLogger } from "../../src/logger";
-import { createTestDatabase } from "../support/harness";
+import { type App } from "../../src/app";
+import { openTestApp } from "../support/harness";
 
 /** A fresh migrated database and the app over it (no HTTP server: the flows are CLI services). */
-export async function openFlowsApp(): Promise<{ app: App; url: string; close(): Promise<void> }> {
-  const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
-  const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, migrate: false });
-  return {
-    app,
-    url: db.url,
-    async close() {
-      await app.close();
-      await db.drop();
-    },
-  };
-}
+export const openFlowsApp = openTestApp;
 
 /** Builds NDJSON-style events for one meter point and its meters, with unique ids. */
 export class Story {

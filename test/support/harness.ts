@@ -9,8 +9,13 @@ import { ApiKeyStore } from "../../src/persistence/apiKeyStore";
 import { StatementCounter } from "../../src/persistence/dataSource";
 import { type RunningServer, startServer } from "../../src/graphql/server";
 
-/** A fresh database cloned from the migrated template: each test file gets its own. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh database cloned from the migrated template: each test file gets its own. With
+ * `{ migrated: false }` an empty one (for migration tests).
+ */
+export async function createTestDatabase(
+  o: { migrated?: boolean } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.SMI_TEST_ADMIN_URL;
   const template = process.env.SMI_TEST_TEMPLATE;
   if (!adminUrl || !template)
@@ -18,7 +23,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   const name = `smi_test_${randomBytes(6).toString("hex")}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await admin.query(`CREATE DATABASE ${name}${o.migrated === false ? "" : ` TEMPLATE ${template}`}`);
   await admin.end();
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
@@ -29,6 +34,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/** An App (no HTTP server) on a fresh migrated database, for tests of services and the CLI. */
+export async function openTestApp(): Promise<{ app: App; url: string; close(): Promise<void> }> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
+  const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, migrate: false });
+  return {
+    app,
+    url: db.url,
+    async close() {
+      await app.close();
+      await db.drop();
     },
   };
 }
