@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { Client } from "pg";
+import { Pool } from "undici";
 import { Role } from "../src/domain/access";
 import { syntheticMpan } from "../src/ingest/synthetic";
 import { ApiKeyStore } from "../src/persistence/apiKeyStore";
@@ -111,20 +111,26 @@ export async function startServerProcess(
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "bin/smi-gateway.js"), "serve"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      LOAD_DEMO: "false",
-      ...env,
+  // BENCH_SERVER_NODE_ARGS: extra node options for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(ROOT, "bin/smi-gateway.js"), "serve"],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        NODE_ENV: "production",
+        LOG_LEVEL: "warn",
+        LOAD_DEMO: "false",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let out = "";
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -187,51 +193,40 @@ export async function runLoad(o: {
   };
 }
 
-/** A keep-alive GraphQL client over plain node:http (light enough not to be the bottleneck). */
-export function createGraphQLClient(url: string, apiKey: string, maxSockets: number) {
-  // Idle sockets are dropped after 1 s, well before the server's keep-alive timeout (5 s), so a
-  // pause between phases never hands a request a socket the server is closing ("socket hang up").
-  const agent = new http.Agent({ keepAlive: true, maxSockets, timeout: 1000 });
+/**
+ * A keep-alive GraphQL client on undici's `Pool` (one connection per worker, no pipelining: the
+ * load is a closed loop). `node:http`'s client costs about as much CPU per request as the server
+ * does to answer it, and the load generator shares the machine's cores with the server and the
+ * database, so with it the benchmark measured the client as much as the server; undici's costs a
+ * fraction of that, which is what the pg ceiling's client (`pg`'s pool) costs too. `postBody` takes
+ * a request body serialised by the caller (the benchmark builds it from a template).
+ */
+export function createGraphQLClient(url: string, apiKey: string, connections: number) {
   const u = new URL(url);
-  const post = <T>(query: string, variables: Record<string, unknown>, retry = true): Promise<T> =>
-    postOnce<T>(query, variables).catch((e: NodeJS.ErrnoException) => {
-      if (retry && (e.code === "ECONNRESET" || e.message === "socket hang up")) {
-        return post<T>(query, variables, false);
-      }
+  const pool = new Pool(u.origin, { connections, pipelining: 1 });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
+  const isReset = (e: NodeJS.ErrnoException) =>
+    e.code === "ECONNRESET" || e.code === "UND_ERR_SOCKET" || e.message === "socket hang up";
+  const postBody = <T>(body: string, retry = true): Promise<T> =>
+    postOnce<T>(body).catch((e: NodeJS.ErrnoException) => {
+      // A keep-alive connection the server closed between phases: once more, on a fresh one.
+      if (retry && isReset(e)) return postBody<T>(body, false);
       throw e;
     });
-  function postOnce<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    const body = JSON.stringify({ query, variables });
-    return new Promise<T>((resolve, reject) => {
-      const req = http.request(
-        {
-          agent,
-          host: u.hostname,
-          port: u.port,
-          path: u.pathname,
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(body),
-            authorization: `Bearer ${apiKey}`,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString();
-            const parsed = JSON.parse(text) as { data?: T; errors?: unknown[] };
-            if (res.statusCode !== 200 || parsed.errors) {
-              reject(new Error(`expected 200 and data, got ${res.statusCode}: ${text.slice(0, 300)}`));
-            } else resolve(parsed.data!);
-          });
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+  async function postOnce<T>(body: string): Promise<T> {
+    const res = await pool.request({ path: u.pathname, method: "POST", headers, body });
+    const text = await res.body.text();
+    const parsed = JSON.parse(text) as { data?: T; errors?: unknown[] };
+    if (res.statusCode !== 200 || parsed.errors) {
+      throw new Error(`expected 200 and data, got ${res.statusCode}: ${text.slice(0, 300)}`);
+    }
+    return parsed.data!;
   }
-  return { post, close: () => agent.destroy() };
+  const post = <T>(query: string, variables: Record<string, unknown>): Promise<T> =>
+    postBody<T>(JSON.stringify({ query, variables }));
+  return {
+    post,
+    postBody,
+    close: (): void => void pool.destroy().catch(() => undefined),
+  };
 }
