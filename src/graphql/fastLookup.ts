@@ -1,4 +1,6 @@
-import type express from "express";
+import { createHash, randomUUID } from "node:crypto";
+import { type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import express from "express";
 import {
   type DocumentNode,
   type FieldNode,
@@ -10,6 +12,9 @@ import {
 } from "graphql";
 import { type App } from "../app";
 import { parseMpxn } from "../domain/identifiers";
+import { REQUEST_ID_HEADER, parseRequestId } from "../observability/requestScope";
+import { type MeterPointRow } from "../persistence/inventoryStore";
+import type pg from "pg";
 import { resolveViewer } from "./auth";
 import { type Viewer } from "./context";
 import { LIMITS } from "./args";
@@ -23,9 +28,16 @@ import { type OperationLimits, checkOperationLimits } from "./protections";
  * Through Apollo a single look-up costs about 1.3 ms of CPU (express routing, Apollo's request
  * pipeline and plugin hooks, type-graphql's resolver wrapping, a DataLoader, TypeORM's query
  * runner), for one primary-key read that PostgreSQL answers in a few tens of microseconds (issue 5
- * benchmark). This middleware answers exactly those operations directly, with the same checks,
- * and hands everything else to Apollo untouched:
+ * benchmark). This request listener, in front of the Express app, answers exactly those operations
+ * directly, with the same checks, and hands everything else to Express and Apollo untouched:
  *
+ * - Headers decide first: a POST to the GraphQL route with a JSON body of known length (no content
+ *   coding, at most the body limit), an `Authorization` header, and an `Accept` that Express's own
+ *   negotiation answers with application/json. Anything else goes to Express unread. A body read
+ *   here and then handed on is given to the route's parser (`withPreReadBody`) as body-parser would
+ *   have produced it, or with body-parser's error for it (malformed JSON: the same 400).
+ * - The request's id (`X-Request-Id`, kept or new), its log line, its operation metric and the
+ *   response headers are those of the Express path.
  * - Eligible documents are recognised once per distinct query text (a bounded cache): one query
  *   operation, no directives or fragments, one `meterPoint(mpxn: ...)` (no `asOf`) or
  *   `meterPoints(mpxns: ...)` field selecting only `mpxn`, `fuel`, `serviceFlag`,
@@ -41,7 +53,8 @@ import { type OperationLimits, checkOperationLimits } from "./protections";
  *   the rate limit has been counted can a fall-through count a request twice (a database
  *   failure), which errs on the strict side.
  * - The answer is the JSON Apollo would send (same field order, same null for an unknown MPxN, the
- *   list in input order). `test/graphql/fastLookup.test.ts` compares the two paths byte for byte.
+ *   list in input order), written once with its length. `test/graphql/fastLookup.test.ts` compares
+ *   the two paths byte for byte. Flags are read from the database for every request, never cached.
  */
 
 const FIELDS = new Set(["mpxn", "fuel", "serviceFlag", "serviceFlagEffectiveAt", "__typename"]);
@@ -119,17 +132,132 @@ export interface FastLookupStats {
 /** Requests answered by the fast path in this process (tests read it to know which path answered). */
 export const fastLookupStats: FastLookupStats = { served: 0 };
 
+/** Bodies the fast path read and then handed on (see `withPreReadBody`). */
+const preRead = new WeakMap<IncomingMessage, { body: unknown } | { error: Error }>();
+
 /**
- * Express middleware in front of Apollo's (after the JSON body parser). `rateLimit` is the same
- * per-key limiter the Apollo context uses.
+ * Wraps the JSON body parser of the GraphQL route: a request whose body the fast path has already
+ * read (and then handed on) gets that body, or the parser's own error for it, without reading again.
  */
-export function createFlagLookupFastPath(
+export function withPreReadBody(parser: express.RequestHandler): express.RequestHandler {
+  return (req, res, next) => {
+    const read = preRead.get(req);
+    if (!read) parser(req, res, next);
+    else if ("error" in read) next(read.error);
+    else {
+      (req as { body: unknown }).body = read.body;
+      next();
+    }
+  };
+}
+
+/** body-parser's JSON parse (strict, BOM stripped, empty body → {}); a failure is its error. */
+function parseJsonBody(text: string): { body: unknown } | { error: Error } {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.length === 0) return { body: {} };
+  const first = /^[ \t\n\r]*(.)/s.exec(text)?.[1];
+  try {
+    if (first !== "{" && first !== "[") throw new SyntaxError(`Unexpected token ${first} in JSON`);
+    return { body: JSON.parse(text) as unknown };
+  } catch (e) {
+    return {
+      error: Object.assign(e as Error, { type: "entity.parse.failed", status: 400, statusCode: 400 }),
+    };
+  }
+}
+
+/** The columns the fast path reads. */
+type FlagRow = Pick<MeterPointRow, "mpxn" | "fuel" | "service_flag" | "flag_effective_at">;
+
+const FLAG_COLUMNS = "mpxn, fuel, service_flag, flag_effective_at";
+const ONE = {
+  name: "smi_fast_flag_one",
+  text: `SELECT ${FLAG_COLUMNS} FROM meter_point WHERE mpxn = $1`,
+};
+const MANY = {
+  name: "smi_fast_flag_many",
+  text: `SELECT ${FLAG_COLUMNS} FROM meter_point WHERE mpxn = ANY($1::text[])`,
+};
+
+/**
+ * The flag rows of `mpxns`, in input order (null for an unknown MPxN). Without read replicas: the
+ * primary's pg pool directly, with named (prepared) statements of the four columns only, so that
+ * PostgreSQL neither parses nor plans a look-up again on a connection that has run it before, and
+ * no other column is read or decoded. The statement is still reported to the DataSource's logger,
+ * as TypeORM does (statement counts in tests and the `statements` benchmark stay true). With read
+ * replicas: the read store, which routes to them (and falls back to the primary).
+ */
+function flagReader(app: App): (mpxns: readonly string[]) => Promise<(FlagRow | null)[]> {
+  if (app.replicas.length > 0) return (mpxns) => app.readStore.meterPointsByMpxn(mpxns);
+  const pool = (app.ds.driver as unknown as { master: pg.Pool }).master;
+  return async (mpxns) => {
+    if (mpxns.length === 1) {
+      app.ds.logger.logQuery(ONE.text, mpxns as unknown[]);
+      const r = await pool.query<FlagRow>({ ...ONE, values: mpxns as unknown[] });
+      return [r.rows[0] ?? null];
+    }
+    app.ds.logger.logQuery(MANY.text, [mpxns]);
+    const r = await pool.query<FlagRow>({ ...MANY, values: [mpxns] });
+    const byMpxn = new Map<string, FlagRow>();
+    for (const row of r.rows) byMpxn.set(row.mpxn, row);
+    return mpxns.map((m) => byMpxn.get(m) ?? null);
+  };
+}
+
+/** `application/json`, with no parameter or `charset=utf-8` only (what body-parser reads as is). */
+const JSON_TYPE = /^application\/json[ \t]*(;[ \t]*charset="?utf-8"?[ \t]*)?$/i;
+
+/** Express's weak ETag of a body (what `res.send` adds). */
+function weakEtag(body: string, length: number): string {
+  const hash = createHash("sha1").update(body, "utf8").digest("base64").substring(0, 27);
+  return `W/"${length.toString(16)}-${hash}"`;
+}
+
+/** The JSON of one meter point's selected fields, in selection order. */
+function rowJson(plan: Plan, keys: readonly string[], row: FlagRow): string {
+  let out = "{";
+  for (let i = 0; i < plan.selection.length; i++) {
+    const field = plan.selection[i]![1];
+    const value =
+      field === "mpxn"
+        ? row.mpxn
+        : field === "fuel"
+          ? row.fuel
+          : field === "serviceFlag"
+            ? row.service_flag
+            : field === "serviceFlagEffectiveAt"
+              ? (row.flag_effective_at?.toISOString() ?? null)
+              : "MeterPoint";
+    out += `${i === 0 ? "" : ","}${keys[i]}${JSON.stringify(value)}`;
+  }
+  return `${out}}`;
+}
+
+export interface FastLookupOptions {
+  /** The GraphQL route (exactly; anything else goes to `fallback`). */
+  readonly path: string;
+  /** Bodies longer than this are left to the body parser (which answers 413). */
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * An HTTP request listener in front of the Express app (`fallback`): it answers the flag look-up
+ * itself and hands every other request to `fallback` untouched, or, once it has read the body, with
+ * the body left for `withPreReadBody`. `rateLimit` is the same per-key limiter the Apollo context
+ * uses. Headers decide first (POST to the route, a JSON body of known length without content
+ * coding, a bearer key, an Accept that Apollo would answer with application/json), so that most
+ * other requests are never touched.
+ */
+export function createFlagLookupListener(
   app: App,
   schema: GraphQLSchema,
   limits: OperationLimits,
   rateLimit: (viewer: Viewer) => Promise<void>,
+  fallback: RequestListener,
+  o: FastLookupOptions,
   stats: FastLookupStats = fastLookupStats,
-): express.RequestHandler {
+): RequestListener {
+  const readFlags = flagReader(app);
   const plans = new Map<string, Plan | null>();
   const planOf = (query: string): Plan | null => {
     let plan = plans.get(query);
@@ -140,37 +268,58 @@ export function createFlagLookupFastPath(
     }
     return plan;
   };
-
-  return (req, res, next) => {
-    const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
-    // JSON only: that is also what satisfies Apollo's CSRF prevention for a POST.
-    if (req.method !== "POST" || !body || typeof body.query !== "string" || !req.is("application/json")) {
-      return next();
+  const keysOf = new WeakMap<Plan, string[]>();
+  const jsonKeys = (plan: Plan) => {
+    let keys = keysOf.get(plan);
+    if (!keys) {
+      keys = plan.selection.map(([key]) => `${JSON.stringify(key)}:`);
+      keysOf.set(plan, keys);
     }
-    // GraphQL over HTTP: a client that prefers application/graphql-response+json (or accepts neither)
-    // gets Apollo's content negotiation; this path only answers as application/json. Same order as
-    // Apollo's negotiation, so a tie (or no Accept header) means application/json.
-    if (req.accepts(["application/json", "application/graphql-response+json"]) !== "application/json")
-      return next();
-    const plan = planOf(body.query);
-    if (!plan) return next();
-    if (body.operationName != null && body.operationName !== plan.operationName) return next();
+    return keys;
+  };
+  // GraphQL over HTTP: a client that prefers application/graphql-response+json (or accepts neither)
+  // gets Apollo's content negotiation; this path only answers as application/json. Express's own
+  // negotiation (Apollo's order, so a tie or no Accept header means application/json), kept per
+  // distinct Accept value.
+  const acceptVerdicts = new Map<string, boolean>();
+  const acceptsJson = (accept: string | undefined): boolean => {
+    if (accept === undefined) return true;
+    let ok = acceptVerdicts.get(accept);
+    if (ok === undefined) {
+      const probe = Object.assign(Object.create(express.request) as express.Request, {
+        headers: { accept },
+      });
+      ok = probe.accepts("application/json", "application/graphql-response+json") === "application/json";
+      if (acceptVerdicts.size >= CACHE_MAX) acceptVerdicts.clear();
+      acceptVerdicts.set(accept, ok);
+    }
+    return ok;
+  };
+
+  /** Answers the request, or returns false (nothing sent) for the fallback to answer it. */
+  async function answer(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<boolean> {
+    const b = body as { query?: unknown; variables?: unknown; operationName?: unknown };
+    if (b === null || typeof b !== "object" || typeof b.query !== "string") return false;
+    const plan = planOf(b.query);
+    if (!plan) return false;
+    if (b.operationName != null && b.operationName !== plan.operationName) return false;
     let raw: unknown;
     if ("literal" in plan.mpxn) raw = plan.mpxn.literal;
     else {
-      const vars = body.variables;
-      if (vars === null || typeof vars !== "object") return next();
+      const vars = b.variables;
+      if (vars === null || typeof vars !== "object") return false;
       raw = (vars as Record<string, unknown>)[plan.mpxn.variable];
     }
     const raws = plan.list ? raw : [raw];
-    if (!Array.isArray(raws) || raws.length === 0 || raws.length > LIMITS.maxMpxns) return next();
-    const mpxns: string[] = [];
-    for (const r of raws) {
-      if (typeof r !== "string") return next();
+    if (!Array.isArray(raws) || raws.length === 0 || raws.length > LIMITS.maxMpxns) return false;
+    const mpxns: string[] = new Array<string>(raws.length);
+    for (let i = 0; i < raws.length; i++) {
+      const r: unknown = raws[i];
+      if (typeof r !== "string") return false;
       try {
-        mpxns.push(parseMpxn(r).mpxn);
+        mpxns[i] = parseMpxn(r).mpxn;
       } catch {
-        return next(); // INVALID_MPXN, answered by Apollo
+        return false; // INVALID_MPXN, answered by Apollo
       }
     }
     // A list's cost depends on its length: the limits are checked with this request's variables.
@@ -178,48 +327,105 @@ export function createFlagLookupFastPath(
       plan.list &&
       checkOperationLimits(schema, plan.document, limits, { [varName(plan)]: raws }).length > 0
     ) {
-      return next();
+      return false;
     }
     const started = process.hrtime.bigint();
-    void (async () => {
-      try {
-        const viewer = await resolveViewer(app, req.headers.authorization);
-        await rateLimit(viewer);
-      } catch {
-        return next(); // UNAUTHENTICATED or RATE_LIMITED, answered by Apollo
+    let viewer: Viewer;
+    try {
+      viewer = await resolveViewer(app, req.headers.authorization);
+      await rateLimit(viewer);
+    } catch {
+      return false; // UNAUTHENTICATED or RATE_LIMITED, answered by Apollo
+    }
+    let rows: (FlagRow | null)[];
+    try {
+      rows = await readFlags(mpxns);
+    } catch {
+      return false;
+    }
+    const keys = jsonKeys(plan);
+    let value: string;
+    if (!plan.list) value = rows[0] ? rowJson(plan, keys, rows[0]) : "null";
+    else {
+      value = "[";
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        value += `${i === 0 ? "" : ","}${row ? rowJson(plan, keys, row) : "null"}`;
       }
-      let rows;
-      try {
-        rows = await app.readStore.meterPointsByMpxn(mpxns);
-      } catch {
-        return next();
-      }
-      const values = rows.map((row) => {
-        if (!row) return null;
-        const value: Record<string, unknown> = {};
-        for (const [key, field] of plan.selection) {
-          value[key] =
-            field === "mpxn"
-              ? row.mpxn
-              : field === "fuel"
-                ? row.fuel
-                : field === "serviceFlag"
-                  ? row.service_flag
-                  : field === "serviceFlagEffectiveAt"
-                    ? (row.flag_effective_at?.toISOString() ?? null)
-                    : "MeterPoint";
-        }
-        return value;
-      });
-      stats.served++;
-      // Apollo's answer carries `cache-control: no-store` (no cache hints): so does this one.
-      res.status(200).type("application/json").setHeader("cache-control", "no-store");
-      res.send(`${JSON.stringify({ data: { [plan.rootKey]: plan.list ? values : values[0] } })}\n`);
-      app.metrics.observeOperation(
-        plan.operationName,
-        "query",
-        Number(process.hrtime.bigint() - started) / 1e9,
+      value += "]";
+    }
+    const out = `{"data":{${JSON.stringify(plan.rootKey)}:${value}}}\n`;
+    const length = Buffer.byteLength(out);
+    const requestId = parseRequestId(req.headers[REQUEST_ID_HEADER]) ?? randomUUID();
+    stats.served++;
+    // As Express and Apollo answer: request id, JSON, `cache-control: no-store` (no cache hints),
+    // the weak ETag of `res.send`, and the length (one write).
+    res.writeHead(200, {
+      "X-Request-Id": requestId,
+      "Content-Type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "Content-Length": length,
+      ETag: weakEtag(out, length),
+    });
+    res.end(out);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    app.metrics.observeOperation(plan.operationName, "query", seconds);
+    // The request's log line, as `requestScopeMiddleware` writes it.
+    if (app.log.isLevelEnabled("info")) {
+      app.log.info(
+        {
+          requestId,
+          method: "POST",
+          path: o.path,
+          status: 200,
+          durationMs: Math.round(seconds * 1e4) / 10,
+          operation: plan.operationName ?? "__anonymous",
+          ...(viewer.keyId !== null && { keyId: viewer.keyId }),
+        },
+        "request",
       );
-    })().catch(next);
+    }
+    return true;
+  }
+
+  return (req, res) => {
+    const h = req.headers;
+    const length = Number(h["content-length"]);
+    if (
+      req.method !== "POST" ||
+      req.url !== o.path ||
+      h.authorization === undefined ||
+      h["content-encoding"] !== undefined ||
+      !(length > 0 && length <= o.maxBodyBytes) ||
+      h["content-type"] === undefined ||
+      !JSON_TYPE.test(h["content-type"]) ||
+      !acceptsJson(h.accept)
+    ) {
+      return fallback(req, res);
+    }
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("error", () => res.destroy());
+    req.on("end", () => {
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
+      const read = parseJsonBody(text);
+      const handOn = () => {
+        preRead.set(req, read);
+        fallback(req, res);
+      };
+      if ("error" in read) {
+        handOn();
+        return;
+      }
+      answer(req, res, read.body).then(
+        (done) => {
+          if (!done) handOn();
+        },
+        (e: unknown) => {
+          if (res.headersSent) res.destroy(e as Error);
+          else handOn();
+        },
+      );
+    });
   };
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { type RequestListener, createServer, type Server } from "node:http";
 import { type AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
@@ -11,7 +11,7 @@ import { migrationsApplied } from "../persistence/dataSource";
 import { resolveViewer } from "./auth";
 import { type GraphQLContext, createContext } from "./context";
 import { createFormatError } from "./errors";
-import { createFlagLookupFastPath } from "./fastLookup";
+import { createFlagLookupListener, withPreReadBody } from "./fastLookup";
 import {
   createRateLimit,
   ensureBody,
@@ -46,7 +46,9 @@ export interface ServerOptions {
 export async function startServer(app: App, o: ServerOptions): Promise<RunningServer> {
   const schema = createSchema();
   const expressApp = express();
-  const httpServer = createServer(expressApp);
+  // The flag look-up's listener goes in front of Express once the rate limiter exists (below).
+  let listener: RequestListener = expressApp;
+  const httpServer = createServer((req, res) => listener(req, res));
   // Subscriptions (SPEC §6): one feed per process, and graphql-ws on the same port and path.
   const feed = new TransitionFeed({
     databaseUrl: app.databaseUrl,
@@ -113,10 +115,9 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
   });
   expressApp.use(
     "/graphql",
-    express.json({ limit: app.config.MAX_BODY_BYTES }),
+    // A body the flag look-up's listener read before handing the request on is not read again.
+    withPreReadBody(express.json({ limit: app.config.MAX_BODY_BYTES })),
     ensureBody,
-    // The single flag look-up answered without Apollo's pipeline (same checks; see fastLookup.ts).
-    createFlagLookupFastPath(app, schema, limitsOf(app.config), rateLimit),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const viewer = await resolveViewer(app, req.headers.authorization);
@@ -128,6 +129,12 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
       app.log.error({ err }, "internal error in an HTTP request"),
     ),
   );
+
+  // The flag look-up answered before Express and Apollo's pipeline (same checks; see fastLookup.ts).
+  listener = createFlagLookupListener(app, schema, limitsOf(app.config), rateLimit, expressApp, {
+    path: "/graphql",
+    maxBodyBytes: app.config.MAX_BODY_BYTES,
+  });
 
   webSockets = attachWebSocketServer(httpServer, {
     app,

@@ -158,6 +158,50 @@ describe("flag look-up fast path", () => {
     }
   });
 
+  it("hands on what it read but does not answer: malformed JSON, a JSON scalar, another operation", async () => {
+    const raw = async (body: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(t.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${site}`, ...headers },
+        body,
+      });
+      return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
+    };
+    const served = fastLookupStats.served;
+    const query = `{ meterPoint(mpxn: "${MPAN}") { mpxn } }`;
+    const malformed = await raw(JSON.stringify({ query }).slice(0, -1)); // no closing brace
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.body).errors[0].message).toBe(
+      "expected a JSON request body, got malformed JSON",
+    );
+    const scalar = await raw(`"${MPAN}"`);
+    expect(scalar.status).toBe(400);
+    expect(JSON.parse(scalar.body).errors[0].extensions.code).toBe("BAD_REQUEST");
+    const other = await raw(JSON.stringify({ query: "{ __typename }" }));
+    expect(JSON.parse(other.body)).toEqual({ data: { __typename: "Query" } });
+    // GraphQL over HTTP: a client preferring application/graphql-response+json gets Apollo's answer.
+    const q = `query One($m: ID!) { meterPoint(mpxn: $m) { mpxn } }`;
+    const negotiated = await raw(JSON.stringify({ query: q, variables: { m: MPAN } }), {
+      accept: "application/graphql-response+json",
+    });
+    expect(negotiated.type).toMatch(/^application\/graphql-response\+json/);
+    expect(JSON.parse(negotiated.body)).toEqual({ data: { meterPoint: { mpxn: MPAN } } });
+    expect(fastLookupStats.served).toBe(served);
+    // The request id is kept, as on the Express path.
+    const res = await fetch(t.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        authorization: `Bearer ${site}`,
+        "x-request-id": "lookup-42",
+      },
+      body: JSON.stringify({ query: q, variables: { m: MPAN } }),
+    });
+    expect(res.headers.get("x-request-id")).toBe("lookup-42");
+    expect(await res.json()).toEqual({ data: { meterPoint: { mpxn: MPAN } } });
+    expect(fastLookupStats.served).toBe(served + 1);
+  });
+
   it("takes the fast path for the comparison site's look-up and refuses what Apollo refuses", async () => {
     const q = `query One($m: ID!) { meterPoint(mpxn: $m) { mpxn fuel serviceFlag serviceFlagEffectiveAt } }`;
     await post(q, { m: MPAN }, site); // warm the key cache
