@@ -89,17 +89,20 @@ export class EventApplier {
   }
 
   private async applyInTransaction(m: EntityManager, items: readonly ParsedItem[]): Promise<ApplyOutcome> {
-    const events = items.flatMap((it) => ("event" in it ? [it.event] : []));
     const ws = new InventoryWorkingSet(this.rules);
+    const eventIds = new Set<string>();
     const deviceIds = new Set<string>();
     const mpxns = new Set<string>();
-    for (const e of events) {
+    for (const it of items) {
+      if (!("event" in it)) continue;
+      const e = it.event;
+      eventIds.add(e.eventId);
       const k = namedKeys(e);
       if (k.deviceId !== null) deviceIds.add(k.deviceId);
       if (k.mpxn !== null) mpxns.add(k.mpxn);
     }
     await loadWorkingSet(m, ws, {
-      eventIds: [...new Set(events.map((e) => e.eventId))],
+      eventIds: [...eventIds],
       deviceIds: [...deviceIds],
       mpxns: [...mpxns],
     });

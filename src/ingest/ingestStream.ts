@@ -41,8 +41,13 @@ export interface LineItem {
   readonly item: ParsedItem;
 }
 
+/**
+ * Small read chunks on purpose: a chunk's lines are split, parsed and validated in one go without
+ * yielding, and while that runs the database's replies for the batch in flight wait. 16 KiB (about
+ * a hundred events) keeps those stalls short; 1 MiB chunks measured slower.
+ */
 export function openInput(file: string): Readable {
-  return file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+  return file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 14 });
 }
 
 /** Parses one NDJSON line; a malformed line becomes an INVALID_EVENT rejection, never fatal. */

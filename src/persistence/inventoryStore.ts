@@ -193,21 +193,42 @@ export async function loadWorkingSet(
     [mpList],
   );
   for (const r of mps) ws.loadMeterPoint(toMeterPointState(r));
-  const others: (AssociationRow & { d_json: DeviceRow | null })[] = await m.query(
+  // The devices associated with these meter points that the batch does not name come in the same
+  // statement, as plain columns (no lock: see above); the named ones are already loaded.
+  const others: (AssociationRow & {
+    d_type: string;
+    d_smets: string | null;
+    d_manufacturer: string | null;
+    d_model: string | null;
+    d_firmware_version: string | null;
+    d_status: string;
+    d_status_effective_at: Date;
+    d_effective_status: string | null;
+    d_last_event_at: Date;
+  })[] = await m.query(
     `SELECT a.id, a.device_id, a.mpxn, a.role, a.begun_at, a.ended_at, a.begin_event_id, a.end_event_id,
-            CASE WHEN a.device_id = ANY($2::text[]) THEN NULL ELSE to_jsonb(d) END AS d_json
+            d.device_type AS d_type, d.smets AS d_smets, d.manufacturer AS d_manufacturer, d.model AS d_model,
+            d.firmware_version AS d_firmware_version, d.status AS d_status,
+            d.status_effective_at AS d_status_effective_at, d.effective_status AS d_effective_status,
+            d.last_event_at AS d_last_event_at
        FROM device_association a JOIN device d ON d.device_id = a.device_id
       WHERE a.mpxn = ANY($1::text[]) AND a.ended_at IS NULL`,
-    [mpList, keys.deviceIds],
+    [mpList],
   );
   for (const r of others) {
-    if (r.d_json && !ws.devices.has(r.device_id)) {
-      const j = r.d_json;
+    if (!ws.devices.has(r.device_id)) {
       ws.loadDevice(
         toDeviceState({
-          ...j,
-          status_effective_at: new Date(j.status_effective_at),
-          last_event_at: new Date(j.last_event_at),
+          device_id: r.device_id,
+          device_type: r.d_type,
+          smets: r.d_smets,
+          manufacturer: r.d_manufacturer,
+          model: r.d_model,
+          firmware_version: r.d_firmware_version,
+          status: r.d_status,
+          status_effective_at: r.d_status_effective_at,
+          effective_status: r.d_effective_status,
+          last_event_at: r.d_last_event_at,
         }),
       );
     }
@@ -228,13 +249,22 @@ export const COPY_THRESHOLD = 256;
 
 type CopyValue = string | Date | null;
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const escapeCopy = (c: string) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r");
+
 /** COPY text format: tab-separated, `\N` for null, backslash escapes for the four specials. */
 function copyField(v: CopyValue): string {
   if (v === null) return "\\N";
-  const s = typeof v === "string" ? v : v.toISOString();
-  return /[\\\t\n\r]/.test(s)
-    ? s.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"))
-    : s;
+  if (typeof v !== "string") return v.toISOString(); // never holds a special
+  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, escapeCopy) : v;
+}
+
+/** One COPY line (without map/join allocations: this runs for every row of a bulk batch). */
+function copyLine(r: readonly CopyValue[]): string {
+  let line = copyField(r[0]!);
+  for (let i = 1; i < r.length; i++) line += "\t" + copyField(r[i]!);
+  return line + "\n";
 }
 
 /** The pg client under a TypeORM transaction: COPY needs the raw protocol. */
@@ -255,7 +285,7 @@ async function copyInto(
   function* chunks(): Generator<string> {
     let buf = "";
     for (const r of rows) {
-      buf += r.map(copyField).join("\t") + "\n";
+      buf += copyLine(r);
       if (buf.length > 1 << 16) {
         yield buf;
         buf = "";
@@ -409,7 +439,11 @@ export async function persistWorkingSet(
     // order in which the events changed the flags. The transaction takes its id *before* drawing
     // them: the subscription feed relies on that to know when a sequence is settled. The same
     // statement reads the transaction's now(), which is what recorded_at's default stores.
-    const [tx] = (await m.query("SELECT pg_current_xact_id()::text AS xid, now() AS now")) as {
+    // The feed's wake-up (SPEC §6) rides on the same statement: a notification is delivered at
+    // commit whenever in the transaction it is issued, and never if the transaction rolls back.
+    const [tx] = (await m.query(
+      "SELECT pg_current_xact_id()::text AS xid, now() AS now, pg_notify('smi_transition', '') AS notified",
+    )) as {
       xid: string;
       now: Date;
     }[];
@@ -452,8 +486,6 @@ export async function persistWorkingSet(
         t.causeEventId,
       ]),
     );
-    // A wake-up for every instance's subscription feed; it carries no data (SPEC §6).
-    await m.query("SELECT pg_notify('smi_transition', '')");
   }
 
   await insertRows(
