@@ -183,24 +183,57 @@ const MANY = {
  * The flag rows of `mpxns`, in input order (null for an unknown MPxN). Without read replicas: the
  * primary's pg pool directly, with named (prepared) statements of the four columns only, so that
  * PostgreSQL neither parses nor plans a look-up again on a connection that has run it before, and
- * no other column is read or decoded. The statement is still reported to the DataSource's logger,
+ * no other column is read or decoded. Every statement is still reported to the DataSource's logger,
  * as TypeORM does (statement counts in tests and the `statements` benchmark stay true). With read
  * replicas: the read store, which routes to them (and falls back to the primary).
+ *
+ * Single look-ups that arrive together are coalesced: those queued while the event loop handles
+ * one round of I/O are read with one statement when it ends (`setImmediate`), as a DataLoader does
+ * within one operation. Each read is still issued after its request arrived and reads the database
+ * (no value is kept between statements), so a look-up sent after a commit sees it.
  */
 function flagReader(app: App): (mpxns: readonly string[]) => Promise<(FlagRow | null)[]> {
   if (app.replicas.length > 0) return (mpxns) => app.readStore.meterPointsByMpxn(mpxns);
   const pool = (app.ds.driver as unknown as { master: pg.Pool }).master;
-  return async (mpxns) => {
-    if (mpxns.length === 1) {
-      app.ds.logger.logQuery(ONE.text, mpxns as unknown[]);
-      const r = await pool.query<FlagRow>({ ...ONE, values: mpxns as unknown[] });
-      return [r.rows[0] ?? null];
-    }
-    app.ds.logger.logQuery(MANY.text, [mpxns]);
-    const r = await pool.query<FlagRow>({ ...MANY, values: [mpxns] });
+  const read = async (mpxns: readonly string[]): Promise<Map<string, FlagRow>> => {
+    const one = mpxns.length === 1;
+    const values = one ? (mpxns as unknown[]) : [mpxns];
+    app.ds.logger.logQuery(one ? ONE.text : MANY.text, values);
+    const r = await pool.query<FlagRow>({ ...(one ? ONE : MANY), values });
     const byMpxn = new Map<string, FlagRow>();
     for (const row of r.rows) byMpxn.set(row.mpxn, row);
-    return mpxns.map((m) => byMpxn.get(m) ?? null);
+    return byMpxn;
+  };
+  interface Waiting {
+    readonly mpxn: string;
+    resolve(rows: (FlagRow | null)[]): void;
+    reject(e: unknown): void;
+  }
+  let queued: Waiting[] = [];
+  const flush = () => {
+    const batch = queued;
+    if (batch.length === 0) return;
+    queued = [];
+    const mpxns = batch.length === 1 ? [batch[0]!.mpxn] : [...new Set(batch.map((w) => w.mpxn))];
+    read(mpxns).then(
+      (byMpxn) => {
+        for (const w of batch) w.resolve([byMpxn.get(w.mpxn) ?? null]);
+      },
+      (e: unknown) => {
+        for (const w of batch) w.reject(e);
+      },
+    );
+  };
+  return async (mpxns) => {
+    if (mpxns.length !== 1) {
+      const byMpxn = await read(mpxns);
+      return mpxns.map((m) => byMpxn.get(m) ?? null);
+    }
+    return new Promise((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush);
+      queued.push({ mpxn: mpxns[0]!, resolve, reject });
+      if (queued.length >= LIMITS.maxMpxns) flush(); // the setImmediate then finds nothing
+    });
   };
 }
 
@@ -268,6 +301,17 @@ export function createFlagLookupListener(
     }
     return plan;
   };
+  const listVerdicts = new WeakMap<Plan, Map<number, boolean>>();
+  const withinLimits = (plan: Plan, raws: unknown[]): boolean => {
+    let byLength = listVerdicts.get(plan);
+    if (!byLength) listVerdicts.set(plan, (byLength = new Map()));
+    let ok = byLength.get(raws.length);
+    if (ok === undefined) {
+      ok = checkOperationLimits(schema, plan.document, limits, { [varName(plan)]: raws }).length === 0;
+      byLength.set(raws.length, ok);
+    }
+    return ok;
+  };
   const keysOf = new WeakMap<Plan, string[]>();
   const jsonKeys = (plan: Plan) => {
     let keys = keysOf.get(plan);
@@ -322,13 +366,9 @@ export function createFlagLookupListener(
         return false; // INVALID_MPXN, answered by Apollo
       }
     }
-    // A list's cost depends on its length: the limits are checked with this request's variables.
-    if (
-      plan.list &&
-      checkOperationLimits(schema, plan.document, limits, { [varName(plan)]: raws }).length > 0
-    ) {
-      return false;
-    }
+    // A list's cost depends on its length: the limits are checked with this request's variables
+    // (the verdict is that of the length, kept per plan: at most LIMITS.maxMpxns entries).
+    if (plan.list && !withinLimits(plan, raws)) return false;
     const started = process.hrtime.bigint();
     let viewer: Viewer;
     try {

@@ -231,4 +231,33 @@ describe("flag look-up fast path", () => {
     const detail = await post(`query($m: ID!) { meterPoint(mpxn: $m) { mpxn supplier } }`, { m: MPAN }, site);
     expect(JSON.parse(detail.body).errors[0].extensions.code).toBe("FORBIDDEN");
   });
+  it("coalesces concurrent single look-ups, each answered with its own row, and reads after writes", async () => {
+    const q = `query One($m: ID!) { meterPoint(mpxn: $m) { mpxn fuel serviceFlag } }`;
+    const late = "1000123456788"; // unknown until registered below
+    await post(q, { m: MPAN }, site); // warm the key cache
+    const served = fastLookupStats.served;
+    t.counter.reset();
+    const mpxns = Array.from({ length: 30 }, (_, i) => [MPAN, MPRN, late][i % 3]!);
+    const answers = await Promise.all(mpxns.map((m) => post(q, { m }, site)));
+    expect(fastLookupStats.served).toBe(served + 30);
+    expect(t.counter.count).toBeLessThanOrEqual(30);
+    answers.forEach((a, i) => {
+      const mp = (JSON.parse(a.body) as { data: { meterPoint: { mpxn: string } | null } }).data.meterPoint;
+      expect(mp?.mpxn ?? null).toBe(mpxns[i] === late ? null : mpxns[i]);
+    });
+    const o = await t.app.applier.applyRaw([
+      {
+        eventId: "late-r1",
+        occurredAt: "2026-03-03T09:00:00Z",
+        type: "MeterPointRegistered",
+        mpxn: late,
+        supplier: "EDFE",
+      },
+    ]);
+    expect(o.rejected).toEqual([]);
+    const after = await post(q, { m: late }, site);
+    expect(JSON.parse(after.body)).toEqual({
+      data: { meterPoint: { mpxn: late, fuel: "ELECTRICITY", serviceFlag: null } },
+    });
+  });
 });
