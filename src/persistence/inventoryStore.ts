@@ -274,47 +274,94 @@ async function rawClient(m: EntityManager): Promise<PoolClient> {
   return (await m.queryRunner.connect()) as PoolClient;
 }
 
-/** Streams rows into a table with COPY, in chunks so memory stays bounded whatever the batch. */
-async function copyInto(
-  m: EntityManager,
-  table: string,
-  columns: string,
-  rows: readonly (readonly CopyValue[])[],
-): Promise<void> {
-  const client = await rawClient(m);
-  function* chunks(): Generator<string> {
-    let buf = "";
-    for (const r of rows) {
-      buf += copyLine(r);
-      if (buf.length > 1 << 16) {
-        yield buf;
-        buf = "";
-      }
-    }
-    if (buf.length > 0) yield buf;
+/**
+ * The write statements of one batch, sent on the transaction's connection without waiting for each
+ * reply: pg queues them and the server runs them one after another in the order they were issued
+ * (each call enqueues synchronously), so the order is the one written below, while building the
+ * next statement's rows overlaps the server's work on the previous one and no round trip is waited
+ * for in between. Every statement still goes through the data source's logger, so statement
+ * counters see them as before.
+ */
+class StatementQueue {
+  private readonly pending: Promise<unknown>[] = [];
+  constructor(
+    private readonly m: EntityManager,
+    private readonly client: PoolClient,
+  ) {}
+
+  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.m.connection.logger.logQuery(sql, params, this.m.queryRunner);
+    return this.track(this.client.query(sql, params).then((r) => r.rows as T[]));
   }
-  await pipeline(Readable.from(chunks()), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+
+  /** Streams rows in with COPY, in chunks so memory stays bounded whatever the batch. */
+  copy(table: string, columns: string, rows: readonly (readonly CopyValue[])[]): Promise<void> {
+    function* chunks(): Generator<string> {
+      let buf = "";
+      for (const r of rows) {
+        buf += copyLine(r);
+        if (buf.length > 1 << 16) {
+          yield buf;
+          buf = "";
+        }
+      }
+      if (buf.length > 0) yield buf;
+    }
+    return this.track(
+      pipeline(Readable.from(chunks()), this.client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`))),
+    );
+  }
+
+  /**
+   * The result of one statement. When anything failed, waits for every statement issued so far and
+   * throws the first failure in issue order: the statements after it only report the aborted
+   * transaction, and the first one's code is what decides a retry.
+   */
+  async result<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      await this.settle();
+      throw e;
+    }
+  }
+
+  /** Waits for every statement; throws the first failure in issue order. */
+  async settle(): Promise<void> {
+    const outcomes = await Promise.allSettled(this.pending);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.push(p);
+    p.catch(() => undefined); // reported through result() or settle()
+    return p;
+  }
 }
 
 /**
  * Inserts rows set-based: COPY for many, one unnest INSERT for few. `types` are the PostgreSQL
  * array types of the columns (for the unnest form).
  */
-async function insertRows(
-  m: EntityManager,
+function insertRows(
+  q: StatementQueue,
   table: string,
   columns: string,
   types: readonly string[],
   rows: readonly (readonly CopyValue[])[],
-): Promise<void> {
+): void {
   if (rows.length === 0) return;
-  if (rows.length >= COPY_THRESHOLD) return copyInto(m, table, columns, rows);
+  if (rows.length >= COPY_THRESHOLD) {
+    void q.copy(table, columns, rows);
+    return;
+  }
   const arrays = types.map((_, i) => rows.map((r) => r[i] ?? null));
   // An array-typed column travels as its text literal (as in COPY) and is cast after unnesting.
   const unnest = types.map((t, i) => `$${i + 1}::${t.endsWith("[]") ? "text" : t}[]`).join(", ");
   const select = types.map((t, i) => (t.endsWith("[]") ? `c${i}::${t}` : `c${i}`)).join(", ");
   const names = types.map((_, i) => `c${i}`).join(", ");
-  await m.query(
+  void q.query(
     `INSERT INTO ${table} (${columns}) SELECT ${select} FROM unnest(${unnest}) AS u(${names})`,
     arrays,
   );
@@ -331,6 +378,7 @@ export async function persistWorkingSet(
   appliedEvents: readonly SmiEvent[],
 ): Promise<StoredTransition[]> {
   if (appliedEvents.length === 0) return [];
+  const q = new StatementQueue(m, await rawClient(m));
   const newDevices = [...ws.newDeviceIds].map((id) => ws.devices.get(id)!);
   const changedDevices = [...ws.changedDeviceIds]
     .filter((id) => !ws.newDeviceIds.has(id))
@@ -359,10 +407,10 @@ export async function persistWorkingSet(
     "text",
     "timestamptz",
   ];
-  await insertRows(m, "device", DEVICE_COLUMNS, DEVICE_TYPES, newDevices.map(deviceRow));
+  insertRows(q, "device", DEVICE_COLUMNS, DEVICE_TYPES, newDevices.map(deviceRow));
   if (changedDevices.length > 0) {
     const rows = changedDevices.map(deviceRow);
-    await m.query(
+    void q.query(
       `UPDATE device d SET smets = u.smets, manufacturer = u.manufacturer, model = u.model,
               firmware_version = u.firmware_version, status = u.status, status_effective_at = u.status_effective_at,
               effective_status = u.effective_status, last_event_at = u.last_event_at
@@ -387,10 +435,10 @@ export async function persistWorkingSet(
   const changedMps = [...ws.changedMeterPointIds]
     .filter((id) => !ws.newMeterPointIds.has(id))
     .map((id) => ws.meterPoints.get(id)!);
-  await insertRows(m, "meter_point", METER_POINT_COLUMNS, MP_TYPES, newMps.map(mpRow));
+  insertRows(q, "meter_point", METER_POINT_COLUMNS, MP_TYPES, newMps.map(mpRow));
   if (changedMps.length > 0) {
     const rows = changedMps.map(mpRow);
-    await m.query(
+    void q.query(
       `UPDATE meter_point p SET network_operator = u.network_operator, supplier = u.supplier,
               service_flag = u.service_flag, flag_effective_at = u.flag_effective_at, last_event_at = u.last_event_at
          FROM unnest(${MP_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")}) AS u(${METER_POINT_COLUMNS})
@@ -399,8 +447,8 @@ export async function persistWorkingSet(
     );
   }
 
-  await insertRows(
-    m,
+  insertRows(
+    q,
     "device_status_change",
     "device_id, status, effective_status, occurred_at, event_id",
     ["text", "text", "text", "timestamptz", "text"],
@@ -409,15 +457,15 @@ export async function persistWorkingSet(
 
   const ended = ws.endedStoredAssociations;
   if (ended.length > 0) {
-    await m.query(
+    void q.query(
       `UPDATE device_association a SET ended_at = u.ended_at, end_event_id = u.end_event_id
          FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, ended_at, end_event_id)
         WHERE a.id = u.id`,
       [col(ended, (a) => a.id), col(ended, (a) => a.endedAt), col(ended, (a) => a.endEventId)],
     );
   }
-  await insertRows(
-    m,
+  insertRows(
+    q,
     "device_association",
     "device_id, mpxn, role, begun_at, ended_at, begin_event_id, end_event_id",
     ["text", "text", "text", "timestamptz", "timestamptz", "text", "text"],
@@ -441,15 +489,17 @@ export async function persistWorkingSet(
     // statement reads the transaction's now(), which is what recorded_at's default stores.
     // The feed's wake-up (SPEC §6) rides on the same statement: a notification is delivered at
     // commit whenever in the transaction it is issued, and never if the transaction rolls back.
-    const [tx] = (await m.query(
-      "SELECT pg_current_xact_id()::text AS xid, now() AS now, pg_notify('smi_transition', '') AS notified",
-    )) as {
-      xid: string;
-      now: Date;
-    }[];
-    const seqRows: { s: string }[] = await m.query(
-      "SELECT nextval('service_flag_transition_sequence_seq')::text AS s FROM generate_series(1, $1::int)",
-      [ts.length],
+    // The sequences are drawn only once the transaction id is known (awaited, not just queued).
+    const [tx] = await q.result(
+      q.query<{ xid: string; now: Date }>(
+        "SELECT pg_current_xact_id()::text AS xid, now() AS now, pg_notify('smi_transition', '') AS notified",
+      ),
+    );
+    const seqRows = await q.result(
+      q.query<{ s: string }>(
+        "SELECT nextval('service_flag_transition_sequence_seq')::text AS s FROM generate_series(1, $1::int)",
+        [ts.length],
+      ),
     );
     const seqs = seqRows.map((r) => BigInt(r.s)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     stored = ts.map((t, i) => ({
@@ -467,8 +517,8 @@ export async function persistWorkingSet(
       causeEventId: t.causeEventId,
     }));
     // Device ids are EUI-64 (hex and hyphens), so the array literal needs no quoting.
-    await insertRows(
-      m,
+    insertRows(
+      q,
       "service_flag_transition",
       "sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag, rule, contributing_device_ids, effective_at, cause_event_id",
       ["bigint", "text", "text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"],
@@ -488,12 +538,13 @@ export async function persistWorkingSet(
     );
   }
 
-  await insertRows(
-    m,
+  insertRows(
+    q,
     "applied_event",
     "event_id, event_type, occurred_at",
     ["text", "text", "timestamptz"],
     appliedEvents.map((e) => [e.eventId, e.type, e.occurredAt]),
   );
+  await q.settle();
   return stored;
 }
