@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { CONFIG_VARIABLES } from "../../src/config";
+import { CONFIG_VARIABLES, loadConfig } from "../../src/config";
 
 const README = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
 
@@ -23,6 +23,19 @@ function documentedVariables(): string[] {
 describe("the README", () => {
   it("documents every configuration variable, and none that does not exist", () => {
     expect([...documentedVariables()].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it("gives each variable's default as the code has it, where the table shows a plain value", () => {
+    const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+    const start = README.indexOf("<!-- config-table");
+    let checked = 0;
+    for (const line of README.slice(start).split("\n")) {
+      const m = /^\| `([A-Z0-9_]+)`\s*\| `([^`]*)`\s*\|/.exec(line);
+      if (!m) continue;
+      expect([m[1], String(defaults[m[1]!])]).toEqual([m[1], m[2]]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 
   it("documents every exit code of the CLI", () => {
