@@ -189,9 +189,16 @@ const MANY = {
  *
  * Single look-ups that arrive together are coalesced: those queued while the event loop handles
  * one round of I/O are read with one statement when it ends (`setImmediate`), as a DataLoader does
- * within one operation. Each read is still issued after its request arrived and reads the database
+ * within one operation, or, while COALESCED_IN_FLIGHT such statements are running, when one ends. Each read is still issued after its request arrived and reads the database
  * (no value is kept between statements), so a look-up sent after a commit sees it.
  */
+/**
+ * Coalesced single look-ups in flight at once: while they all are, new look-ups wait and go
+ * together in the next statement (so batches grow with the load, and a quiet server answers
+ * each look-up at once).
+ */
+const COALESCED_IN_FLIGHT = 4;
+
 function flagReader(app: App): (mpxns: readonly string[]) => Promise<(FlagRow | null)[]> {
   if (app.replicas.length > 0) return (mpxns) => app.readStore.meterPointsByMpxn(mpxns);
   const pool = (app.ds.driver as unknown as { master: pg.Pool }).master;
@@ -210,29 +217,44 @@ function flagReader(app: App): (mpxns: readonly string[]) => Promise<(FlagRow | 
     reject(e: unknown): void;
   }
   let queued: Waiting[] = [];
-  const flush = () => {
-    const batch = queued;
-    if (batch.length === 0) return;
-    queued = [];
-    const mpxns = batch.length === 1 ? [batch[0]!.mpxn] : [...new Set(batch.map((w) => w.mpxn))];
-    read(mpxns).then(
-      (byMpxn) => {
-        for (const w of batch) w.resolve([byMpxn.get(w.mpxn) ?? null]);
-      },
-      (e: unknown) => {
-        for (const w of batch) w.reject(e);
-      },
-    );
+  let scheduled = false;
+  let inFlight = 0;
+  const schedule = () => {
+    if (!scheduled && queued.length > 0 && inFlight < COALESCED_IN_FLIGHT) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
+  function flush() {
+    scheduled = false;
+    while (queued.length > 0 && inFlight < COALESCED_IN_FLIGHT) {
+      const batch = queued.length <= LIMITS.maxMpxns ? queued : queued.slice(0, LIMITS.maxMpxns);
+      queued = batch === queued ? [] : queued.slice(LIMITS.maxMpxns);
+      const mpxns = batch.length === 1 ? [batch[0]!.mpxn] : [...new Set(batch.map((w) => w.mpxn))];
+      inFlight++;
+      read(mpxns)
+        .then(
+          (byMpxn) => {
+            for (const w of batch) w.resolve([byMpxn.get(w.mpxn) ?? null]);
+          },
+          (e: unknown) => {
+            for (const w of batch) w.reject(e);
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          schedule();
+        });
+    }
+  }
   return async (mpxns) => {
     if (mpxns.length !== 1) {
       const byMpxn = await read(mpxns);
       return mpxns.map((m) => byMpxn.get(m) ?? null);
     }
     return new Promise((resolve, reject) => {
-      if (queued.length === 0) setImmediate(flush);
       queued.push({ mpxn: mpxns[0]!, resolve, reject });
-      if (queued.length >= LIMITS.maxMpxns) flush(); // the setImmediate then finds nothing
+      schedule();
     });
   };
 }
