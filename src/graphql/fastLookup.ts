@@ -268,24 +268,34 @@ function weakEtag(body: string, length: number): string {
   return `W/"${length.toString(16)}-${hash}"`;
 }
 
-/** The JSON of one meter point's selected fields, in selection order. */
-function rowJson(plan: Plan, keys: readonly string[], row: FlagRow): string {
-  let out = "{";
-  for (let i = 0; i < plan.selection.length; i++) {
-    const field = plan.selection[i]![1];
-    const value =
-      field === "mpxn"
-        ? row.mpxn
-        : field === "fuel"
-          ? row.fuel
-          : field === "serviceFlag"
-            ? row.service_flag
-            : field === "serviceFlagEffectiveAt"
-              ? (row.flag_effective_at?.toISOString() ?? null)
-              : "MeterPoint";
-    out += `${i === 0 ? "" : ","}${keys[i]}${JSON.stringify(value)}`;
-  }
-  return `${out}}`;
+/** JSON of the values that recur in every answer (fuels, flags, null), looked up, not encoded. */
+const ENCODED = new Map<string | null, string>(
+  [null, "ELECTRICITY", "GAS", "A", "I", "N"].map((v) => [v, JSON.stringify(v)]),
+);
+const encode = (v: string | null): string => ENCODED.get(v) ?? JSON.stringify(v);
+
+/** The serialiser of one meter point's selected fields, in selection order, built once per plan. */
+function rowSerializer(plan: Plan): (row: FlagRow) => string {
+  const parts = plan.selection.map(([key, field], i): ((row: FlagRow) => string) => {
+    const k = `${i === 0 ? "{" : ","}${JSON.stringify(key)}:`;
+    switch (field) {
+      case "mpxn":
+        return (row) => k + encode(row.mpxn);
+      case "fuel":
+        return (row) => k + encode(row.fuel);
+      case "serviceFlag":
+        return (row) => k + encode(row.service_flag);
+      case "serviceFlagEffectiveAt":
+        return (row) => k + (row.flag_effective_at ? `"${row.flag_effective_at.toISOString()}"` : "null");
+      default:
+        return () => `${k}"MeterPoint"`; // __typename
+    }
+  });
+  return (row) => {
+    let out = "";
+    for (const part of parts) out += part(row);
+    return `${out}}`;
+  };
 }
 
 export interface FastLookupOptions {
@@ -334,14 +344,11 @@ export function createFlagLookupListener(
     }
     return ok;
   };
-  const keysOf = new WeakMap<Plan, string[]>();
-  const jsonKeys = (plan: Plan) => {
-    let keys = keysOf.get(plan);
-    if (!keys) {
-      keys = plan.selection.map(([key]) => `${JSON.stringify(key)}:`);
-      keysOf.set(plan, keys);
-    }
-    return keys;
+  const serializers = new WeakMap<Plan, (row: FlagRow) => string>();
+  const serializerOf = (plan: Plan) => {
+    let serialize = serializers.get(plan);
+    if (!serialize) serializers.set(plan, (serialize = rowSerializer(plan)));
+    return serialize;
   };
   // GraphQL over HTTP: a client that prefers application/graphql-response+json (or accepts neither)
   // gets Apollo's content negotiation; this path only answers as application/json. Express's own
@@ -405,14 +412,14 @@ export function createFlagLookupListener(
     } catch {
       return false;
     }
-    const keys = jsonKeys(plan);
+    const rowJson = serializerOf(plan);
     let value: string;
-    if (!plan.list) value = rows[0] ? rowJson(plan, keys, rows[0]) : "null";
+    if (!plan.list) value = rows[0] ? rowJson(rows[0]) : "null";
     else {
       value = "[";
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];
-        value += `${i === 0 ? "" : ","}${row ? rowJson(plan, keys, row) : "null"}`;
+        value += `${i === 0 ? "" : ","}${row ? rowJson(row) : "null"}`;
       }
       value += "]";
     }
