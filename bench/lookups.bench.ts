@@ -12,7 +12,9 @@
  * (all three processes share the same cores): the ceiling `pg`'s pool, the HTTP side undici's
  * `Pool` with one keep-alive connection per worker (see `createGraphQLClient`) and request bodies
  * serialised from a template (the variable's JSON spliced into a fixed prefix and suffix), as a
- * client repeating the same operation would. Each answer is still parsed and checked.
+ * client repeating the same operation would. Each answer is still parsed and checked. The two sides
+ * alternate in short rounds (BENCH_LOOKUP_ROUNDS, default 3), so that other load on the machine
+ * weighs on both alike.
  *
  * What the server does on this path (src/graphql/fastLookup.ts): the look-up is answered before
  * Express and Apollo, with the same checks, from prepared statements; single look-ups that arrive
@@ -24,6 +26,7 @@
 import { Pool } from "pg";
 import { type BenchEnv } from "./run";
 import {
+  combineLoads,
   createApiKey,
   createGraphQLClient,
   generateMeterPoints,
@@ -62,52 +65,63 @@ export async function run(env: BenchEnv): Promise<void> {
   // load sends: the default (20,000 per 10 s) would answer 429 once the server passes 2,000/s.
   const server = await startServerProcess(env.databaseUrl, { RATE_LIMIT_POINTS: "1000000000" });
   const client = createGraphQLClient(server.url, key, concurrency);
+  // The two sides of a comparison alternate in ROUNDS short phases (pg, HTTP, HTTP, pg, ...), so
+  // that a change in the machine's other load during the run weighs on both alike; each side's
+  // figure is its requests over its total measured time.
+  const rounds = Number(process.env.BENCH_LOOKUP_ROUNDS ?? 3);
+  const compare = async (
+    pgRequest: (i: number) => Promise<void>,
+    httpRequest: (i: number) => Promise<void>,
+  ) => {
+    const pgRuns: LoadResult[] = [];
+    const httpRuns: LoadResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const phase = (request: (i: number) => Promise<void>) =>
+        runLoad({ concurrency, durationMs: durationMs / rounds, warmupMs: r === 0 ? 1000 : 250, request });
+      if (r % 2 === 0) {
+        pgRuns.push(await phase(pgRequest));
+        httpRuns.push(await phase(httpRequest));
+      } else {
+        httpRuns.push(await phase(httpRequest));
+        pgRuns.push(await phase(pgRequest));
+      }
+    }
+    return { pg: combineLoads(pgRuns), http: combineLoads(httpRuns) };
+  };
   try {
-    env.log(`concurrency ${concurrency}, ${durationMs} ms per phase`);
-    const pgSingle = await runLoad({
-      concurrency,
-      durationMs,
-      request: async (i) => {
+    env.log(`concurrency ${concurrency}, ${durationMs} ms per side in ${rounds} alternating rounds`);
+    const single = await compare(
+      async (i) => {
         const r = await pool.query({ name: "one", text: SQL_SINGLE, values: [pick(i)] });
         if (r.rows.length !== 1) throw new Error(`expected one row for ${pick(i)}, got ${r.rows.length}`);
       },
-    });
-    report("pg single (ceiling)", pgSingle);
-    const httpSingle = await runLoad({
-      concurrency,
-      durationMs,
-      request: async (i) => {
+      async (i) => {
         const d = await client.postBody<{ meterPoint: { mpxn: string } | null }>(
           `${singlePrefix}${JSON.stringify(pick(i))}}}`,
         );
         if (d.meterPoint?.mpxn !== pick(i)) throw new Error(`expected ${pick(i)}, got ${JSON.stringify(d)}`);
       },
-    });
-    report("HTTP meterPoint", httpSingle);
-    env.result("single: HTTP / pg", httpSingle.perSecond / pgSingle.perSecond, "× (target ≥ 0.5)");
+    );
+    report("pg single (ceiling)", single.pg);
+    report("HTTP meterPoint", single.http);
+    env.result("single: HTTP / pg", single.http.perSecond / single.pg.perSecond, "× (target ≥ 0.5)");
 
-    const pgList = await runLoad({
-      concurrency,
-      durationMs,
-      request: async (i) => {
+    const list = await compare(
+      async (i) => {
         const r = await pool.query({ name: "many", text: SQL_LIST, values: [pickList(i)] });
         if (r.rows.length < 90) throw new Error(`expected about 100 rows, got ${r.rows.length}`);
       },
-    });
-    report("pg list of 100 (ceiling)", pgList);
-    const httpList = await runLoad({
-      concurrency,
-      durationMs,
-      request: async (i) => {
+      async (i) => {
         const d = await client.postBody<{ meterPoints: unknown[] }>(
           `${listPrefix}${JSON.stringify(pickList(i))}}}`,
         );
         if (d.meterPoints.length !== 100)
           throw new Error(`expected 100 results, got ${d.meterPoints.length}`);
       },
-    });
-    report("HTTP meterPoints(100)", httpList);
-    env.result("list of 100: HTTP / pg", httpList.perSecond / pgList.perSecond, "×");
+    );
+    report("pg list of 100 (ceiling)", list.pg);
+    report("HTTP meterPoints(100)", list.http);
+    env.result("list of 100: HTTP / pg", list.http.perSecond / list.pg.perSecond, "×");
   } finally {
     client.close();
     await server.stop();

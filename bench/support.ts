@@ -158,6 +158,22 @@ export interface LoadResult {
   readonly perSecond: number;
   readonly p50ms: number;
   readonly p99ms: number;
+  /** The measured window's latencies, sorted (to combine several runs). */
+  readonly latencies: readonly number[];
+}
+
+/** Several runs of the same load as one: requests over their total duration, pooled latencies. */
+export function combineLoads(runs: readonly LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((s, r) => s + r.requests / r.perSecond, 0);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return {
+    requests: latencies.length,
+    perSecond: latencies.length / seconds,
+    p50ms: q(0.5),
+    p99ms: q(0.99),
+    latencies,
+  };
 }
 
 /**
@@ -190,6 +206,7 @@ export async function runLoad(o: {
     perSecond: latencies.length / (o.durationMs / 1000),
     p50ms: q(0.5),
     p99ms: q(0.99),
+    latencies,
   };
 }
 
