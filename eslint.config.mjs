@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".data/**", "coverage/**", "bin/**"] },
+  { ignores: ["dist/**", "dist_*/**", "node_modules/**", ".data/**", "coverage/**", "bin/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
