@@ -257,6 +257,8 @@ export async function reconcile(
 
   let batch: PendingLine[] = [];
   let seenFirst = false;
+  // .pipe() does not pass a read error on: hand it to the parser so the loop below throws it.
+  input.once("error", (e) => parser.destroy(e));
   for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     const line = item.info.lines;
     // The parser may report a bad line ahead of records it has buffered: keep line order.

@@ -79,7 +79,10 @@ export function parseRawItem(raw: unknown, line: number): LineItem {
 
 /** The non-blank lines of an NDJSON stream, validated; `counter.lines` counts every line read. */
 export async function* readNdjson(input: Readable, counter = { lines: 0 }): AsyncGenerator<LineItem> {
-  for await (const text of input.pipe(split2()) as AsyncIterable<string>) {
+  const lines = split2();
+  // .pipe() does not pass a read error on: without this a failing input would hang or crash the process.
+  input.once("error", (e) => lines.destroy(e));
+  for await (const text of input.pipe(lines) as AsyncIterable<string>) {
     const line = ++counter.lines;
     if (text.trim() === "") continue;
     yield parseLine(text, line);

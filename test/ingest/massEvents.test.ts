@@ -18,6 +18,8 @@ import { openTestApp, queryRows, writeNdjson } from "./support";
  * through Recovery and Recovered while the other half stays Suspended).
  */
 const DEVICES = 100_000;
+// About 35 s alone on 2 cores; generous, since CI may share the machine.
+jest.setTimeout(300_000);
 
 describe("mass events at 100,000 devices", () => {
   let t: Awaited<ReturnType<typeof openTestApp>>;
