@@ -25,24 +25,11 @@ import { createDataSource, migrate } from "../src/persistence/dataSource";
 import { startEmbeddedPostgres } from "../src/persistence/embeddedPostgres";
 import { FlowStore } from "../src/persistence/flowStore";
 import { type BenchEnv } from "./run";
+import { DISTRIBUTOR_MPAS_IDS } from "../src/domain/identifiers";
+import { GAS_TRANSPORTERS } from "../src/ingest/seed";
 
-const MPAS = [
-  "EELC",
-  "EMEB",
-  "LOND",
-  "MANW",
-  "MIDE",
-  "NEEB",
-  "NORW",
-  "HYDE",
-  "SPOW",
-  "SEEB",
-  "SOUT",
-  "SWAE",
-  "SWEB",
-  "YELG",
-];
-const TRANSPORTERS = ["CADENT", "NGN", "SGN", "WWU"];
+const MPAS = Object.values(DISTRIBUTOR_MPAS_IDS);
+const TRANSPORTERS = GAS_TRANSPORTERS;
 
 /** N transitions null → A (or I, one in five), one per meter point, straight into the table. */
 async function fillPendingChanges(c: Client, n: number): Promise<void> {

@@ -2,25 +2,9 @@ import "reflect-metadata";
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { Client } from "pg";
-import { type App, openApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
-import { createLogger } from "../../src/logger";
-import { createTestDatabase } from "../support/harness";
 
 /** An App on a fresh database cloned from the migrated template. */
-export async function openTestApp(): Promise<{ app: App; url: string; close(): Promise<void> }> {
-  const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
-  const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, migrate: false });
-  return {
-    app,
-    url: db.url,
-    async close() {
-      await app.close();
-      await db.drop();
-    },
-  };
-}
+export { openTestApp } from "../support/harness";
 
 export async function writeNdjson(
   file: string,
