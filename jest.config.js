@@ -7,4 +7,5 @@ module.exports = {
   globalTeardown: "<rootDir>/test/support/globalTeardown.js",
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ["default", "<rootDir>/test/support/summaryReporter.js"],
 };

@@ -10,6 +10,7 @@ pg_port=$(( 50000 + RANDOM % 10000 ))
 log="$data_dir/start.log"
 # Its own process group, so that SIGINT reaches npm and node together, as Ctrl-C in a terminal does.
 set -m
+t_start=$(date +%s)
 PORT=$port DATA_DIR="$data_dir/data" EMBEDDED_PG_PORT=$pg_port npm start >"$log" 2>&1 &
 pid=$!
 set +m
@@ -21,6 +22,7 @@ for _ in $(seq 1 180); do
   sleep 1
 done
 grep -q "smi-gateway ready" "$log" || { cat "$log"; echo "npm start not ready in 180s"; exit 1; }
+echo "npm start ready after $(( $(date +%s) - t_start ))s (build, initdb, migrations, demo data)"
 auth=$(grep -m1 -o 'DCC *key: *[^ ]*' "$log" | awk '{print $NF}' || true)
 body=$(curl -sf "http://127.0.0.1:$port/graphql" -H 'content-type: application/json' \
   ${auth:+-H "authorization: Bearer $auth"} \
