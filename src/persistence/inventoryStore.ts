@@ -275,15 +275,17 @@ async function rawClient(m: EntityManager): Promise<PoolClient> {
 }
 
 /**
- * The write statements of one batch, sent on the transaction's connection without waiting for each
- * reply: pg queues them and the server runs them one after another in the order they were issued
- * (each call enqueues synchronously), so the order is the one written below, while building the
- * next statement's rows overlaps the server's work on the previous one and no round trip is waited
- * for in between. Every statement still goes through the data source's logger, so statement
- * counters see them as before.
+ * The write statements of one batch, issued without the caller waiting for each reply: every call
+ * chains onto the previous statement, so the server runs them one after another in the order they
+ * were issued (the order written below), while building the next statement's rows overlaps the
+ * server's work on the previous one. The chaining is ours, not pg's: pg 8 deprecates (and pg 9
+ * removes) calling `query()` on a client that is still executing one. After a failure nothing more
+ * is sent; every later statement reports the same failure. Every statement still goes through the
+ * data source's logger, so statement counters see them as before.
  */
 class StatementQueue {
   private readonly pending: Promise<unknown>[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
   constructor(
     private readonly m: EntityManager,
     private readonly client: PoolClient,
@@ -291,7 +293,7 @@ class StatementQueue {
 
   query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.m.connection.logger.logQuery(sql, params, this.m.queryRunner);
-    return this.track(this.client.query(sql, params).then((r) => r.rows as T[]));
+    return this.track(() => this.client.query(sql, params).then((r) => r.rows as T[]));
   }
 
   /** Streams rows in with COPY, in chunks so memory stays bounded whatever the batch. */
@@ -307,7 +309,7 @@ class StatementQueue {
       }
       if (buf.length > 0) yield buf;
     }
-    return this.track(
+    return this.track(() =>
       pipeline(Readable.from(chunks()), this.client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`))),
     );
   }
@@ -333,7 +335,10 @@ class StatementQueue {
     if (failed) throw failed.reason;
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  /** Runs `send` once every statement issued before it has finished (and none failed). */
+  private track<T>(send: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(send);
+    this.tail = p;
     this.pending.push(p);
     p.catch(() => undefined); // reported through result() or settle()
     return p;
