@@ -29,25 +29,8 @@ import { type MigrationInterface, type QueryRunner } from "typeorm";
  */
 export const PARTITION_SPAN = 100_000_000;
 
-export class PartitionTransitions1764300000000 implements MigrationInterface {
-  name = "PartitionTransitions1764300000000";
-
-  async up(q: QueryRunner): Promise<void> {
-    // Free the names the new table takes (index and constraint names are schema-wide).
-    await q.query(`ALTER TABLE service_flag_transition RENAME TO service_flag_transition_unpartitioned`);
-    await q.query(
-      `ALTER TABLE service_flag_transition_unpartitioned RENAME CONSTRAINT service_flag_transition_pk TO service_flag_transition_old_pk`,
-    );
-    await q.query(
-      `ALTER TABLE service_flag_transition_unpartitioned RENAME CONSTRAINT service_flag_transition_change_ck TO service_flag_transition_old_change_ck`,
-    );
-    for (const ix of ["mpxn", "network", "supplier"]) {
-      await q.query(
-        `ALTER INDEX service_flag_transition_${ix}_idx RENAME TO service_flag_transition_old_${ix}_idx`,
-      );
-    }
-
-    await q.query(`
+/** The transitions table as the inventory migration made it (columns, defaults, named constraints). */
+const TABLE_DDL = `
       CREATE TABLE service_flag_transition (
         sequence bigint NOT NULL,
         mpxn text NOT NULL,
@@ -64,16 +47,42 @@ export class PartitionTransitions1764300000000 implements MigrationInterface {
         tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         CONSTRAINT service_flag_transition_pk PRIMARY KEY (sequence),
         CONSTRAINT service_flag_transition_change_ck CHECK (from_flag IS DISTINCT FROM to_flag)
-      ) PARTITION BY RANGE (sequence)`);
+      )`;
+
+const INDEXES = [
+  `CREATE INDEX service_flag_transition_mpxn_idx ON service_flag_transition (mpxn, sequence)`,
+  `CREATE INDEX service_flag_transition_network_idx ON service_flag_transition (network_operator, sequence)`,
+  `CREATE INDEX service_flag_transition_supplier_idx ON service_flag_transition (supplier, sequence)`,
+];
+
+/** Renames the table, its constraints and indexes out of the way (their names are schema-wide). */
+async function renameAside(q: QueryRunner, table: string, prefix: string): Promise<void> {
+  await q.query(`ALTER TABLE service_flag_transition RENAME TO ${table}`);
+  for (const ck of ["pk", "change_ck"]) {
     await q.query(
-      `CREATE INDEX service_flag_transition_mpxn_idx ON service_flag_transition (mpxn, sequence)`,
+      `ALTER TABLE ${table} RENAME CONSTRAINT service_flag_transition_${ck} TO service_flag_transition_${prefix}_${ck}`,
     );
+  }
+  for (const ix of ["mpxn", "network", "supplier"]) {
     await q.query(
-      `CREATE INDEX service_flag_transition_network_idx ON service_flag_transition (network_operator, sequence)`,
+      `ALTER INDEX service_flag_transition_${ix}_idx RENAME TO service_flag_transition_${prefix}_${ix}_idx`,
     );
-    await q.query(
-      `CREATE INDEX service_flag_transition_supplier_idx ON service_flag_transition (supplier, sequence)`,
-    );
+  }
+}
+
+async function createIndexes(q: QueryRunner): Promise<void> {
+  for (const ix of INDEXES) await q.query(ix);
+}
+
+export class PartitionTransitions1764300000000 implements MigrationInterface {
+  name = "PartitionTransitions1764300000000";
+
+  async up(q: QueryRunner): Promise<void> {
+    // Free the names the new table takes (index and constraint names are schema-wide).
+    await renameAside(q, "service_flag_transition_unpartitioned", "old");
+
+    await q.query(`${TABLE_DDL} PARTITION BY RANGE (sequence)`);
+    await createIndexes(q);
     await q.query(
       `CREATE TABLE service_flag_transition_default PARTITION OF service_flag_transition DEFAULT`,
     );
@@ -157,51 +166,15 @@ export class PartitionTransitions1764300000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE service_flag_transition RENAME TO service_flag_transition_partitioned`);
-    await q.query(
-      `ALTER TABLE service_flag_transition_partitioned RENAME CONSTRAINT service_flag_transition_pk TO service_flag_transition_partitioned_pk`,
-    );
-    await q.query(
-      `ALTER TABLE service_flag_transition_partitioned RENAME CONSTRAINT service_flag_transition_change_ck TO service_flag_transition_partitioned_change_ck`,
-    );
-    for (const ix of ["mpxn", "network", "supplier"]) {
-      await q.query(
-        `ALTER INDEX service_flag_transition_${ix}_idx RENAME TO service_flag_transition_partitioned_${ix}_idx`,
-      );
-    }
-    await q.query(`
-      CREATE TABLE service_flag_transition (
-        sequence bigint NOT NULL,
-        mpxn text NOT NULL,
-        fuel text NOT NULL,
-        network_operator text,
-        supplier text,
-        from_flag char(1),
-        to_flag char(1),
-        rule text NOT NULL,
-        contributing_device_ids text[] NOT NULL,
-        effective_at timestamptz NOT NULL,
-        recorded_at timestamptz NOT NULL DEFAULT now(),
-        cause_event_id text NOT NULL,
-        tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
-        CONSTRAINT service_flag_transition_pk PRIMARY KEY (sequence),
-        CONSTRAINT service_flag_transition_change_ck CHECK (from_flag IS DISTINCT FROM to_flag)
-      )`);
+    await renameAside(q, "service_flag_transition_partitioned", "partitioned");
+    await q.query(TABLE_DDL);
     await q.query(`
       INSERT INTO service_flag_transition (sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag,
              rule, contributing_device_ids, effective_at, recorded_at, cause_event_id, tx_id)
       SELECT sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag,
              rule, contributing_device_ids, effective_at, recorded_at, cause_event_id, tx_id
         FROM service_flag_transition_partitioned`);
-    await q.query(
-      `CREATE INDEX service_flag_transition_mpxn_idx ON service_flag_transition (mpxn, sequence)`,
-    );
-    await q.query(
-      `CREATE INDEX service_flag_transition_network_idx ON service_flag_transition (network_operator, sequence)`,
-    );
-    await q.query(
-      `CREATE INDEX service_flag_transition_supplier_idx ON service_flag_transition (supplier, sequence)`,
-    );
+    await createIndexes(q);
     await q.query(`DROP TABLE service_flag_transition_partitioned`);
     await q.query(`DROP FUNCTION smi_ensure_transition_partitions(integer)`);
   }
