@@ -171,11 +171,13 @@ export function parseEvent(raw: unknown): SmiEvent {
       `field ${k} does not belong on a ${type} event (expected only ${FIELDS[type].join(", ")})`,
     );
   }
-  const base = { eventId, occurredAt };
+  // Object literals, not spreads of a shared base: a spread costs microseconds per event in V8 and
+  // gives each event type one stable shape.
   switch (type) {
     case EventType.METER_POINT_REGISTERED:
       return {
-        ...base,
+        eventId,
+        occurredAt,
         type,
         mpxn: parseMpxn(required(r, "mpxn", type)),
         supplier: optionalText(r, "supplier"),
@@ -183,14 +185,16 @@ export function parseEvent(raw: unknown): SmiEvent {
       };
     case EventType.SUPPLIER_CHANGED:
       return {
-        ...base,
+        eventId,
+        occurredAt,
         type,
         mpxn: parseMpxn(required(r, "mpxn", type)),
         supplier: requiredText(r, "supplier", type),
       };
     case EventType.DEVICE_REGISTERED:
       return {
-        ...base,
+        eventId,
+        occurredAt,
         type,
         deviceId: parseDeviceId(required(r, "deviceId", type)),
         deviceType: parseDeviceType(required(r, "deviceType", type)),
@@ -201,7 +205,8 @@ export function parseEvent(raw: unknown): SmiEvent {
       };
     case EventType.DEVICE_ASSOCIATED:
       return {
-        ...base,
+        eventId,
+        occurredAt,
         type,
         deviceId: parseDeviceId(required(r, "deviceId", type)),
         mpxn: parseMpxn(required(r, "mpxn", type)),
@@ -209,14 +214,16 @@ export function parseEvent(raw: unknown): SmiEvent {
       };
     case EventType.DEVICE_DISASSOCIATED:
       return {
-        ...base,
+        eventId,
+        occurredAt,
         type,
         deviceId: parseDeviceId(required(r, "deviceId", type)),
         mpxn: parseMpxn(required(r, "mpxn", type)),
       };
     case EventType.DEVICE_STATUS_CHANGED:
       return {
-        ...base,
+        eventId,
+        occurredAt,
         type,
         deviceId: parseDeviceId(required(r, "deviceId", type)),
         status: parseSmiDeviceStatus(required(r, "status", type)),

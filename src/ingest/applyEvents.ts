@@ -23,22 +23,25 @@ export interface ApplyOutcome {
 
 export type ParsedItem = { index: number; event: SmiEvent } | { index: number; rejected: RejectedEvent };
 
+/** Validates one raw event (pure): an event, or a rejection named by its id or else by `ref()`. */
+export function parseItem(raw: unknown, index: number, ref: () => string): ParsedItem {
+  try {
+    return { index, event: parseEvent(raw) };
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    return {
+      index,
+      rejected: { eventId: peekEventId(raw) ?? ref(), index, code: e.code, message: e.message },
+    };
+  }
+}
+
 /** Validates raw events (pure): each becomes an event or a rejection; none is dropped. */
 export function parseBatch(
   raws: readonly unknown[],
   refOf: (i: number) => string = (i) => `#${i}`,
 ): ParsedItem[] {
-  return raws.map((raw, index) => {
-    try {
-      return { index, event: parseEvent(raw) };
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      return {
-        index,
-        rejected: { eventId: peekEventId(raw) ?? refOf(index), index, code: e.code, message: e.message },
-      };
-    }
-  });
+  return raws.map((raw, index) => parseItem(raw, index, () => refOf(index)));
 }
 
 /** PostgreSQL errors after which the whole transaction is safely retried from the start. */

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { type Readable } from "node:stream";
 import split2 from "split2";
-import { type ApplyOutcome, type EventApplier, type ParsedItem, parseBatch } from "./applyEvents";
+import { type ApplyOutcome, type EventApplier, type ParsedItem, parseItem } from "./applyEvents";
 
 /**
  * Bulk ingest (SPEC §3): a stream of events applied in batches through the same EventApplier as the
@@ -69,12 +69,12 @@ export function parseLine(text: string, line: number): LineItem {
       },
     };
   }
-  return { line, item: parseBatch([raw], () => `line ${line}`)[0]! };
+  return { line, item: parseItem(raw, 0, () => `line ${line}`) };
 }
 
 /** Validates an already-parsed raw event (the seed generator's objects); `line` is its position. */
 export function parseRawItem(raw: unknown, line: number): LineItem {
-  return { line, item: parseBatch([raw], () => `#${line}`)[0]! };
+  return { line, item: parseItem(raw, 0, () => `#${line}`) };
 }
 
 /** The non-blank lines of an NDJSON stream, validated; `counter.lines` counts every line read. */
@@ -101,9 +101,17 @@ export function emptySummary(): IngestSummary {
   };
 }
 
-/** The item renumbered to its place in the batch (what rejections report as `index`). */
-const atIndex = (it: ParsedItem, index: number): ParsedItem =>
-  "event" in it ? { index, event: it.event } : { index, rejected: { ...it.rejected, index } };
+/**
+ * The item renumbered to its place in the batch (what rejections report as `index`). An event item
+ * is renumbered in place (it is the reader's own, fresh object): this runs for every line.
+ */
+function atIndex(it: ParsedItem, index: number): ParsedItem {
+  if ("event" in it) {
+    it.index = index;
+    return it;
+  }
+  return { index, rejected: { ...it.rejected, index } };
+}
 
 /** Applies validated items in batches of `batchSize`, in input order, one transaction per batch. */
 export async function ingestItems(

@@ -253,10 +253,34 @@ const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_SPECIALS = /[\\\t\n\r]/g;
 const escapeCopy = (c: string) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r");
 
+const DAY_MS = 86_400_000;
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+let cachedDay = NaN;
+let cachedDayPrefix = "";
+
+/**
+ * `d.toISOString()`, about ten times faster: the date part (`2026-03-01T`) comes from a one-day
+ * cache, since a bulk batch's instants crowd into few days, and only the time of day is formatted.
+ * toISOString costs about a microsecond, and a bulk batch formats several instants per row.
+ */
+export function isoInstant(d: Date): string {
+  const t = d.getTime();
+  const day = Math.floor(t / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, -13);
+  }
+  const ms = t - day * DAY_MS;
+  return `${cachedDayPrefix}${pad2(Math.floor(ms / 3_600_000))}:${pad2(Math.floor(ms / 60_000) % 60)}:${pad2(
+    Math.floor(ms / 1000) % 60,
+  )}.${pad3(ms % 1000)}Z`;
+}
+
 /** COPY text format: tab-separated, `\N` for null, backslash escapes for the four specials. */
 function copyField(v: CopyValue): string {
   if (v === null) return "\\N";
-  if (typeof v !== "string") return v.toISOString(); // never holds a special
+  if (typeof v !== "string") return isoInstant(v); // never holds a special
   return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, escapeCopy) : v;
 }
 
