@@ -104,7 +104,11 @@ export async function openApp(config: Config, log: Logger, o: OpenOptions = {}):
   }
   const metrics = new Metrics();
   metrics.addPool("primary", poolOf(ds), config.DB_POOL_SIZE);
-  replicas.forEach((r, i) => metrics.addPool(`replica-${i + 1}`, poolOf(r), config.DB_POOL_SIZE));
+  replicas.forEach((r, i) => {
+    metrics.addPool(`replica-${i + 1}`, poolOf(r), config.DB_POOL_SIZE);
+    // Up: it has just been connected to (a replica that cannot be reached stops the open above).
+    metrics.setReplicaUp(`replica-${i + 1}`, true);
+  });
   const reader = createReadRouter(ds, replicas, {
     mustUsePrimary: () => currentRequestScope()?.readFromPrimary === true,
     onFallback: (i, e) =>

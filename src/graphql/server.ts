@@ -8,6 +8,7 @@ import { type App } from "../app";
 import { createMetricsPlugin } from "../observability/metrics";
 import { createRequestScopePlugin, requestScopeMiddleware } from "../observability/requestScope";
 import { migrationsApplied } from "../persistence/dataSource";
+import { type SqlReader } from "../persistence/readRouting";
 import { resolveViewer } from "./auth";
 import { type GraphQLContext, createContext } from "./context";
 import { createFormatError } from "./errors";
@@ -23,7 +24,7 @@ import { createSchema } from "./schema";
 import { type WebSocketHandle, attachWebSocketServer } from "./websocket";
 import { TransitionFeed } from "../subscriptions/TransitionFeed";
 
-/** How long /readyz waits for the database before answering 503. */
+/** How long /readyz waits for the database (and for each read replica) before counting it as down. */
 const READY_TIMEOUT_MS = 2000;
 
 export interface RunningServer {
@@ -98,20 +99,10 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
   expressApp.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  const checkReadiness = createReadinessCheck(app);
   expressApp.get("/readyz", async (_req, res) => {
-    try {
-      // A probe must answer within its own timeout, even when the pool would wait 10 s to connect.
-      let timer: NodeJS.Timeout | undefined;
-      const ok = await Promise.race([
-        migrationsApplied(app.ds),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("readiness check timed out")), READY_TIMEOUT_MS);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "migrations pending" });
-    } catch {
-      res.status(503).json({ status: "database unreachable" });
-    }
+    const { ready, body } = await checkReadiness();
+    res.status(ready ? 200 : 503).json(body);
   });
   expressApp.use(
     "/graphql",
@@ -161,4 +152,69 @@ export async function startServer(app: App, o: ServerOptions): Promise<RunningSe
       await feed.stop();
     },
   };
+}
+
+/** The body of `/readyz`. `replicas` only when the instance reads from read replicas. */
+interface ReadinessBody {
+  readonly status: "ready" | "migrations pending" | "database unreachable";
+  readonly replicas?: { readonly up: number; readonly down: number };
+}
+
+/**
+ * The readiness check: ready while the primary answers and every migration is applied. The read
+ * replicas are checked too (each must answer `SELECT 1`) and counted in the body, but never make the
+ * instance unready: a read that cannot reach its replica is answered by the primary
+ * (`createReadRouter`), so a replica down costs capacity, not availability. A replica going down or
+ * coming back is logged once per change, and `smi_read_replica_up` follows each check.
+ *
+ * Every database is asked at the same time and each within READY_TIMEOUT_MS, so the probe answers
+ * within that time even when a server accepts connections and then says nothing (the pools would
+ * wait 10 s to connect).
+ */
+function createReadinessCheck(app: App): () => Promise<{ ready: boolean; body: ReadinessBody }> {
+  const wasUp = app.replicas.map(() => true); // as openApp left them: connected
+  const checkReplica = async (replica: SqlReader, i: number): Promise<boolean> => {
+    let error: unknown = null;
+    try {
+      await withTimeout(replica.query("SELECT 1"), READY_TIMEOUT_MS, "read replica check");
+    } catch (e) {
+      error = e;
+    }
+    const up = error === null;
+    app.metrics.setReplicaUp(`replica-${i + 1}`, up);
+    if (up !== wasUp[i]) {
+      wasUp[i] = up;
+      // By position, never by URL (it holds a password), as everywhere else.
+      if (up) app.log.info({ replica: i + 1 }, "read replica answers again: reads go to it again");
+      else
+        app.log.warn(
+          { replica: i + 1, err: (error as Error).message },
+          "read replica down: its reads go to the primary",
+        );
+    }
+    return up;
+  };
+  return async () => {
+    const [status, replicasUp] = await Promise.all([
+      withTimeout(migrationsApplied(app.ds), READY_TIMEOUT_MS, "readiness check").then(
+        (applied): ReadinessBody["status"] => (applied ? "ready" : "migrations pending"),
+        (): ReadinessBody["status"] => "database unreachable",
+      ),
+      Promise.all(app.replicas.map(checkReplica)),
+    ]);
+    if (replicasUp.length === 0) return { ready: status === "ready", body: { status } };
+    const up = replicasUp.filter(Boolean).length;
+    return { ready: status === "ready", body: { status, replicas: { up, down: replicasUp.length - up } } };
+  };
+}
+
+/** `p`, or a rejection once `ms` have passed (`p` is not cancelled: it runs on, its result dropped). */
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -10,6 +10,7 @@ import { type ApplyOutcome } from "../ingest/applyEvents";
  * - `recordOutcome`: fed by the EventApplier's `onCommitted` callback, once per committed batch, so
  *   rolled-back attempts are never counted;
  * - `addPool`: a database pool whose use is read at scrape time;
+ * - `setReplicaUp`: whether a read replica answered the last readiness check (`/readyz`);
  * - `setActiveSubscriptions`: a getter the subscription server provides, read at scrape time.
  *
  * One registry per App (not prom-client's global one), so several apps in one process (tests) each
@@ -59,6 +60,7 @@ export class Metrics {
   private readonly eventsRejected: Counter<"code">;
   private readonly transitions: Counter<"from" | "to">;
   private readonly pools = new Map<string, { pool: PoolStats; max: number }>();
+  private readonly replicaUp: Gauge<"replica">;
   private activeSubscriptions: (() => number) | null = null;
   private feed: (() => FeedGauges) | null = null;
   private processMetrics = false;
@@ -120,6 +122,14 @@ export class Metrics {
         }
       },
     });
+    // Set, not collected: a scrape must not query the replicas. `/readyz` checks them (each
+    // readiness probe keeps it current) and `openApp` starts each at 1, having just connected.
+    this.replicaUp = new Gauge({
+      name: `${p}read_replica_up`,
+      help: "1 while a read replica (replica-N) answered the last /readyz check, 0 while it did not (its reads go to the primary)",
+      labelNames: ["replica"],
+      registers,
+    });
     const feed = () => this.feed;
     new Gauge({
       name: `${p}subscription_feed_position`,
@@ -170,6 +180,11 @@ export class Metrics {
   /** A database pool to report on; `max` is its configured size. */
   addPool(name: string, pool: PoolStats, max: number): void {
     this.pools.set(name, { pool, max });
+  }
+
+  /** Whether read replica `name` (`replica-N`) answered the last readiness check. */
+  setReplicaUp(name: string, up: boolean): void {
+    this.replicaUp.set({ replica: name }, up ? 1 : 0);
   }
 
   /** The subscription server's count of open subscriptions, read at each scrape. */

@@ -88,11 +88,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * A server (port 0) on a fresh migrated database. `readReplicas` opens `env.READ_REPLICA_URLS` as
+ * `serve` does (off by default, as for the CLI).
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  o: { readReplicas?: boolean } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
   const counter = new StatementCounter(true);
-  const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, counter, migrate: false });
+  const app = await openApp(config, createLogger("silent"), {
+    databaseUrl: db.url,
+    counter,
+    migrate: false,
+    readReplicas: o.readReplicas,
+  }).catch(async (e: unknown) => {
+    await db.drop();
+    throw e;
+  });
   const server = await startServer(app, { port: 0, host: "127.0.0.1" });
   const keys = new ApiKeyStore(app.ds);
   const dccKey = (await keys.create({ role: Role.DCC, party: null }, "test harness")).key;
