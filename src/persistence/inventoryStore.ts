@@ -397,8 +397,8 @@ function insertRows(
 }
 
 /**
- * Writes the working set's change log set-based, one statement per table (COPY for many new rows,
- * an unnest INSERT for few; updates through unnested arrays), and records the applied event ids.
+ * Records the applied event ids and writes the working set's change log set-based, one statement
+ * per table (COPY for many new rows, an unnest INSERT for few; updates through unnested arrays).
  * Returns the transitions with their sequences, in sequence order.
  */
 export async function persistWorkingSet(
@@ -408,6 +408,15 @@ export async function persistWorkingSet(
 ): Promise<StoredTransition[]> {
   if (appliedEvents.length === 0) return [];
   const q = new StatementQueue(m, await rawClient(m));
+  // The event ids first: when a bulk batch skipped their look-up (EventApplier) and one was already
+  // applied, the primary key stops the batch here, before any other write is sent.
+  insertRows(
+    q,
+    "applied_event",
+    "event_id, event_type, occurred_at",
+    ["text", "text", "timestamptz"],
+    appliedEvents.map((e) => [e.eventId, e.type, e.occurredAt]),
+  );
   const newDevices = [...ws.newDeviceIds].map((id) => ws.devices.get(id)!);
   const changedDevices = [...ws.changedDeviceIds]
     .filter((id) => !ws.newDeviceIds.has(id))
@@ -567,13 +576,6 @@ export async function persistWorkingSet(
     );
   }
 
-  insertRows(
-    q,
-    "applied_event",
-    "event_id, event_type, occurred_at",
-    ["text", "text", "timestamptz"],
-    appliedEvents.map((e) => [e.eventId, e.type, e.occurredAt]),
-  );
   await q.settle();
   return stored;
 }

@@ -62,6 +62,36 @@ describe("ingest FILE", () => {
     }
   });
 
+  it("skips the applied-event look-up while a bulk input brings only new events, and converges when one was applied", async () => {
+    const events = [...generateSeedEvents({ meterPoints: 1500, prefix: "opt" })];
+    const head = 2500;
+    expect(events.length).toBeGreaterThan(head + 3000);
+    const [part, whole] = [path.join(dir, "opt-part.ndjson"), path.join(dir, "opt-whole.ndjson")];
+    await writeNdjson(part, events.slice(0, head));
+    await writeNdjson(whole, events);
+
+    const clean = await openTestApp();
+    const twice = await openTestApp();
+    try {
+      await ingestStream(openInput(whole), clean.app.applier, { batchSize: 1000 });
+      const first = await ingestStream(openInput(part), twice.app.applier, { batchSize: 1000 });
+      expect(first).toMatchObject({ applied: head, duplicates: 0 });
+      // Batch 1 looked up its ids and found none applied, so batch 2 skipped the look-up.
+      expect(twice.app.applier.stats).toEqual({ lookUpsSkipped: 1, lookUpsSkippedInVain: 0 });
+
+      // The whole file after its first part: the first batch skips the look-up, meets applied ids
+      // at the primary key, rolls back and is redone with the look-up; nothing is applied twice.
+      const rest = await ingestStream(openInput(whole), twice.app.applier, { batchSize: 1000 });
+      expect(rest).toMatchObject({ applied: events.length - head, duplicates: head, rejected: 0 });
+      expect(twice.app.applier.stats.lookUpsSkippedInVain).toBe(1);
+      expect(twice.app.applier.stats.lookUpsSkipped).toBeGreaterThan(2);
+      expect(await digestState(twice.url)).toEqual(await digestState(clean.url));
+    } finally {
+      await clean.close();
+      await twice.close();
+    }
+  });
+
   it("rejects malformed and invalid lines with line number, code and message, and applies the lines around them", async () => {
     const t = await openTestApp();
     const rejects = path.join(dir, "rejects.ndjson");
