@@ -53,7 +53,7 @@ const schema = z.object({
       return out;
     }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(100000).default(5000),
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(100000).default(20000),
   D0350_GROUP_ID: z
     .string()
     .regex(/^[A-Z0-9]{3}$/, "expected a three-character DTC group id such as DSF")
