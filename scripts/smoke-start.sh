@@ -8,6 +8,7 @@ chmod 755 "$data_dir" # the embedded server runs as the postgres user when we ar
 port=$(( 40000 + RANDOM % 10000 ))
 pg_port=$(( 50000 + RANDOM % 10000 ))
 log="$data_dir/start.log"
+: >"$log" # exists before the first grep below, whoever runs first
 # Its own process group, so that SIGINT reaches npm and node together, as Ctrl-C in a terminal does.
 set -m
 t_start=$(date +%s)

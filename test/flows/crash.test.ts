@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { CRASH_EXIT_CODE } from "../../src/cli/flows";
 import { Story, apply, dev, mpan, openFlowsApp } from "./flowEvents";
+import { scratchDirs } from "../support/harness";
 
 const BIN = path.resolve(__dirname, "../../bin/smi-gateway.js");
 
@@ -30,6 +30,7 @@ const snapshot = (dir: string) =>
   );
 
 describe("export-flows crash safety (SPEC §7)", () => {
+  const newDir = scratchDirs("smi-crash-");
   let t: Awaited<ReturnType<typeof openFlowsApp>>;
   beforeAll(async () => {
     t = await openFlowsApp();
@@ -43,7 +44,7 @@ describe("export-flows crash safety (SPEC §7)", () => {
       t.app,
       mpans.flatMap((m, i) => s.meterPointWith(m, dev(i + 1), "Commissioned", "2026-04-01T10:00:00Z")),
     );
-    const dir = mkdtempSync(path.join(tmpdir(), "smi-crash-"));
+    const dir = newDir();
 
     const crashed = await cli(
       ["export-flows", "--out", dir, "--max-records", "2", "--crash-after-write", "1"],

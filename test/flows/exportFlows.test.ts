@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
 import { type App } from "../../src/app";
 import { exportFlows, type ExportFlowsOptions } from "../../src/flows/exportFlows";
 import { FlowStore } from "../../src/persistence/flowStore";
 import { Story, apply, dev, mpan, mprn, openFlowsApp } from "./flowEvents";
+import { scratchDirs } from "../support/harness";
 
 const T0 = "2026-03-02T10:00:00Z";
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
-const newDir = () => mkdtempSync(path.join(tmpdir(), "smi-flows-"));
+const newDir = scratchDirs("smi-flows-");
 const filesIn = (dir: string) => readdirSync(dir).sort();
 /** The group records of a D0350 (or E46 records) as [mpxn, flag, date]. */
 const bodyOf = (file: string) =>

@@ -1,16 +1,15 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { Role } from "../../src/graphql/context";
 import { exportFlows } from "../../src/flows/exportFlows";
 import { FlowStore } from "../../src/persistence/flowStore";
-import { type TestApp, startTestApp } from "../support/harness";
+import { type TestApp, scratchDirs, startTestApp } from "../support/harness";
 import { Story, apply, dev, mpan, mprn } from "./flowEvents";
 
 const FILES = `{ flowFiles { recipient flow fuel fileId fileName recordCount preparedAt sentAt } }`;
 const PENDING = `{ pendingFlowChanges { recipient flow fuel transitions meterPoints } }`;
 
 describe("flowFiles and pendingFlowChanges (GraphQL, DCC only)", () => {
+  const newDir = scratchDirs("smi-gql-");
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
@@ -34,7 +33,7 @@ describe("flowFiles and pendingFlowChanges (GraphQL, DCC only)", () => {
       ],
     });
 
-    const dir = mkdtempSync(path.join(tmpdir(), "smi-gql-"));
+    const dir = newDir();
     await exportFlows(new FlowStore(t.app.ds), { outDir: dir, maxRecords: 1, d0350GroupId: "DSF" });
 
     const after = await t.gql<{ flowFiles: Record<string, unknown>[] }>(FILES);

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { deriveMatch, parseRegistrationLine, reconcile } from "../../src/flows/reconcile";
 import { FlowStore } from "../../src/persistence/flowStore";
 import { Story, apply, dev, mpan, mprn, openFlowsApp } from "./flowEvents";
+import { scratchDirs } from "../support/harness";
 
 describe("registration line parsing", () => {
   it.each([
@@ -35,6 +35,7 @@ describe("registration line parsing", () => {
 });
 
 describe("reconcile (SPEC §7)", () => {
+  const newDir = scratchDirs("smi-reconcile-");
   let t: Awaited<ReturnType<typeof openFlowsApp>>;
   beforeAll(async () => {
     t = await openFlowsApp();
@@ -73,7 +74,7 @@ describe("reconcile (SPEC §7)", () => {
       `${a2}`, // 12: one field
       `"${a2},A`, // 13: unclosed quote (swallows the rest of the file)
     ].join("\n");
-    const outDir = mkdtempSync(path.join(tmpdir(), "smi-reconcile-"));
+    const outDir = newDir();
     const r = await reconcile(Readable.from([csv]), new FlowStore(t.app.ds), {
       outDir,
       correctionsFileId: "RECON",

@@ -1,5 +1,8 @@
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "pg";
 import { type App, openApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
@@ -148,3 +151,19 @@ export async function startTestApp(
 
 /** Headers every test request carries unless overridden (set by the auth harness). */
 export const defaultHeaders: Record<string, string> = {};
+
+/**
+ * A maker of scratch directories (`prefix` + random suffix in the OS temp dir), all removed when the
+ * test file ends. Call it at module or describe level, where jest accepts `afterAll`.
+ */
+export function scratchDirs(prefix: string): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(path.join(tmpdir(), prefix));
+    made.push(d);
+    return d;
+  };
+}
