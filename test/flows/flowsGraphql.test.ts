@@ -1,4 +1,3 @@
-import path from "node:path";
 import { Role } from "../../src/graphql/context";
 import { exportFlows } from "../../src/flows/exportFlows";
 import { FlowStore } from "../../src/persistence/flowStore";
