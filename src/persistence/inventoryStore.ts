@@ -497,9 +497,14 @@ export async function persistWorkingSet(
   if (ended.length > 0) {
     void q.query(
       `UPDATE device_association a SET ended_at = u.ended_at, end_event_id = u.end_event_id
-         FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, ended_at, end_event_id)
-        WHERE a.id = u.id`,
-      [col(ended, (a) => a.id), col(ended, (a) => a.endedAt), col(ended, (a) => a.endEventId)],
+         FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[]) AS u(device_id, id, ended_at, end_event_id)
+        WHERE a.device_id = u.device_id AND a.id = u.id`,
+      [
+        col(ended, (a) => a.deviceId),
+        col(ended, (a) => a.id),
+        col(ended, (a) => a.endedAt),
+        col(ended, (a) => a.endEventId),
+      ],
     );
   }
   insertRows(

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 import { FLOW_ENTITIES } from "./flowFile";
 import { ApiKeyEntity } from "./ApiKeyEntity";
 
@@ -36,11 +36,11 @@ export class DeviceEntity {
 }
 
 @Entity({ name: "device_status_change" })
-@Index("device_status_change_device_idx", ["deviceId", "id"])
 export class DeviceStatusChangeEntity {
+  @PrimaryColumn({ name: "device_id", type: "text", primaryKeyConstraintName: "device_status_change_pk" })
+  deviceId!: string;
   @PrimaryGeneratedColumn("identity", { type: "bigint", primaryKeyConstraintName: "device_status_change_pk" })
   id!: string;
-  @Column({ name: "device_id", type: "text" }) deviceId!: string;
   @Column({ type: "text" }) status!: string;
   @Column({ name: "effective_status", type: "text", nullable: true }) effectiveStatus!: string | null;
   @Column({ name: "occurred_at", type: "timestamptz" }) occurredAt!: Date;
@@ -50,9 +50,10 @@ export class DeviceStatusChangeEntity {
 
 @Entity({ name: "device_association" })
 export class DeviceAssociationEntity {
+  @PrimaryColumn({ name: "device_id", type: "text", primaryKeyConstraintName: "device_association_pk" })
+  deviceId!: string;
   @PrimaryGeneratedColumn("identity", { type: "bigint", primaryKeyConstraintName: "device_association_pk" })
   id!: string;
-  @Column({ name: "device_id", type: "text" }) deviceId!: string;
   @Column({ type: "text" }) mpxn!: string;
   @Column({ type: "text" }) role!: string;
   @Column({ name: "begun_at", type: "timestamptz" }) begunAt!: Date;
