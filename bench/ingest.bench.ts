@@ -6,7 +6,10 @@
  *  2. `ingest FILE` as the CLI runs it (streaming, batches of INGEST_BATCH_SIZE, every rule, every
  *     history row, every index), in this process on a fresh database.
  * Prints events/s of both and their ratio (target ≥ 0.3× COPY), and for scale the same COPY into a
- * table whose only index is the primary key on event_id (what idempotency alone costs).
+ * table whose only index is the primary key on event_id (what idempotency alone costs). Then mass
+ * events on the loaded inventory: every commissioned meter suspended (a CPL removal) and half of
+ * them taken through SMKI Recovery and Recovered, in events/s, with the transitions they recorded
+ * (none is allowed).
  */
 import { createReadStream, createWriteStream, statSync } from "node:fs";
 import { once } from "node:events";
@@ -108,6 +111,53 @@ export async function run(env: BenchEnv): Promise<void> {
     env.result("ingest (batch size " + String(config.INGEST_BATCH_SIZE) + ")", n / secs, "events/s");
     env.result("ingest transitions recorded", s.transitions);
     env.result("ingest / COPY", copySecs / secs, "× (target ≥ 0.3)");
+
+    // 3. Mass events on the inventory just loaded (SPEC §9): a CPL removal suspends every
+    // commissioned smart meter, then half of them go through SMKI Recovery and Recovered. These are
+    // updates of existing rows, the other shape of bulk work; no flag may change.
+    const ids = (
+      await app.ds.query<{ device_id: string }[]>(
+        `SELECT device_id FROM device WHERE device_type IN ('ESME', 'GSME') AND status = 'Commissioned'
+          ORDER BY device_id`,
+      )
+    ).map((r) => r.device_id);
+    const mass = `${env.workDir}/mass.ndjson`;
+    await writeLines(
+      mass,
+      (function* () {
+        const steps = [
+          ["Suspended", ids],
+          ["Recovery", ids.slice(0, ids.length / 2)],
+          ["Recovered", ids.slice(0, ids.length / 2)],
+        ] as const;
+        for (const [step, [status, population]] of steps.entries()) {
+          for (const deviceId of population) {
+            const event = {
+              eventId: `mass-${status}-${deviceId}`,
+              occurredAt: `2030-01-0${step + 1}T00:00:00Z`,
+              type: "DeviceStatusChanged",
+              deviceId,
+              status,
+            };
+            yield `${JSON.stringify(event)}\n`;
+          }
+        }
+      })(),
+    );
+    const massEvents = ids.length * 2;
+    t = performance.now();
+    const m = await ingestStream(openInput(mass), app.applier, {
+      batchSize: config.INGEST_BATCH_SIZE,
+      rejectsPath: `${env.workDir}/mass-rejects.ndjson`,
+    });
+    const massSecs = (performance.now() - t) / 1000;
+    if (m.applied !== massEvents) env.log(`warning: mass events ${JSON.stringify(m)}`);
+    env.result(
+      `mass events (${ids.length.toLocaleString("en-GB")} meters suspended, half recovered)`,
+      massEvents / massSecs,
+      "events/s",
+    );
+    env.result("mass events transitions recorded", m.transitions, "(must be 0)");
   } finally {
     await app.close();
   }
