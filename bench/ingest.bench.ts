@@ -11,7 +11,7 @@
  * them taken through SMKI Recovery and Recovered, in events/s, with the transitions they recorded
  * (none is allowed).
  */
-import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { createReadStream, createWriteStream, readFileSync, readdirSync, statSync } from "node:fs";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { Client } from "pg";
@@ -45,6 +45,45 @@ async function writeLines(file: string, lines: Iterable<string>): Promise<void> 
   for (const l of lines) if (!out.write(l)) await once(out, "drain");
   out.end();
   await once(out, "finish");
+}
+
+/** CPU time of the server's processes named postgres on this machine, in µs (null: none seen). */
+function postgresCpuMicros(): number | null {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  let seen = false;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return null; // not Linux
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      seen = true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return seen ? (ticks / ticksPerSecond) * 1e6 : null;
+}
+
+/**
+ * Starts counting CPU time: this process's, and the local PostgreSQL processes' (null when the
+ * server is elsewhere). Backends that exit meanwhile are lost to the count, so the bench keeps its
+ * connections open across the measured work.
+ */
+function cpuClock(): () => { node: number; postgres: number | null } {
+  const node0 = process.cpuUsage();
+  const pg0 = postgresCpuMicros();
+  return () => {
+    const node = process.cpuUsage(node0);
+    const pg1 = postgresCpuMicros();
+    return { node: node.user + node.system, postgres: pg0 === null || pg1 === null ? null : pg1 - pg0 };
+  };
 }
 
 export async function run(env: BenchEnv): Promise<void> {
@@ -102,6 +141,7 @@ export async function run(env: BenchEnv): Promise<void> {
   const app = await openApp(config, createLogger("silent"), { databaseUrl: env.databaseUrl, migrate: false });
   try {
     t = performance.now();
+    const cpu = cpuClock();
     const s = await ingestStream(openInput(ndjson), app.applier, {
       batchSize: config.INGEST_BATCH_SIZE,
       rejectsPath: `${env.workDir}/rejects.ndjson`,
@@ -111,6 +151,10 @@ export async function run(env: BenchEnv): Promise<void> {
     env.result("ingest (batch size " + String(config.INGEST_BATCH_SIZE) + ")", n / secs, "events/s");
     env.result("ingest transitions recorded", s.transitions);
     env.result("ingest / COPY", copySecs / secs, "× (target ≥ 0.3)");
+    const used = cpu();
+    env.result("ingest CPU per event: Node", used.node / n, "µs");
+    if (used.postgres !== null)
+      env.result("ingest CPU per event: PostgreSQL", used.postgres / n, "µs (its local processes)");
 
     // 3. Mass events on the inventory just loaded (SPEC §9): a CPL removal suspends every
     // commissioned smart meter, then half of them go through SMKI Recovery and Recovered. These are
