@@ -138,7 +138,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     authMethod: "scram-sha-256",
     persistent: !opts.ephemeral,
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ["--encoding=UTF8"],
+    // PostgreSQL's own C.UTF-8 locale (17+), not the machine's: text sorts by code point, the same
+    // on every machine whatever LANG says, and compares with memcmp. Every key here (MPxN, device
+    // and event ids, MPAS ids) is text, and a locale-aware comparison in each B-tree step cost
+    // about a sixth of the database's CPU in a bulk ingest (measured against the libc C.UTF-8
+    // that LANG gave: 24.0 -> 20.2 µs per event). Data directories made before keep their locale.
+    initdbFlags: ["--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"],
     postgresFlags: [
       "-c",
       "listen_addresses=127.0.0.1",
