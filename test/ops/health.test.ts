@@ -3,6 +3,21 @@ import { poolOf } from "../../src/persistence/readRouting";
 import { type TestApp, createTestDatabase, startTestApp } from "../support/harness";
 import { withClient } from "./support";
 
+/** Runs `check` while the database refuses connections (those open are cut), then lets them in again. */
+async function whileDatabaseRefuses(databaseUrl: string, check: () => Promise<void>): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const admin = process.env.SMI_TEST_ADMIN_URL!;
+  await withClient(admin, async (c) => {
+    await c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
+  });
+  try {
+    await check();
+  } finally {
+    await withClient(admin, (c) => c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`));
+  }
+}
+
 describe("/healthz and /readyz", () => {
   let t: TestApp;
   const get = async (p: string) => {
@@ -38,18 +53,10 @@ describe("/healthz and /readyz", () => {
   });
 
   it("is not ready while the database refuses connections, and ready again after", async () => {
-    const name = new URL(t.app.databaseUrl).pathname.slice(1);
-    const admin = process.env.SMI_TEST_ADMIN_URL!;
-    await withClient(admin, async (c) => {
-      await c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-      await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
-    });
-    try {
+    await whileDatabaseRefuses(t.app.databaseUrl, async () => {
       expect(await get("/readyz")).toEqual({ status: 503, body: { status: "database unreachable" } });
       expect(await get("/healthz")).toEqual({ status: 200, body: { status: "ok" } });
-    } finally {
-      await withClient(admin, (c) => c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`));
-    }
+    });
     expect(await get("/readyz")).toEqual({ status: 200, body: { status: "ready" } });
   });
 });
@@ -197,20 +204,12 @@ describe("/readyz with read replicas", () => {
   });
 
   it("is not ready while the primary refuses connections, however many replicas answer", async () => {
-    const name = new URL(t.app.databaseUrl).pathname.slice(1);
-    const admin = process.env.SMI_TEST_ADMIN_URL!;
-    await withClient(admin, async (c) => {
-      await c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-      await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
-    });
-    try {
+    await whileDatabaseRefuses(t.app.databaseUrl, async () => {
       expect(await get("/readyz")).toEqual({
         status: 503,
         body: { status: "database unreachable", replicas: { up: 2, down: 0 } },
       });
-    } finally {
-      await withClient(admin, (c) => c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`));
-    }
+    });
     expect((await get("/readyz")).status).toBe(200);
   });
 });
