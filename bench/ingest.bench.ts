@@ -6,7 +6,9 @@
  *  2. `ingest FILE` as the CLI runs it (streaming, batches of INGEST_BATCH_SIZE, every rule, every
  *     history row, every index), in this process on a fresh database.
  * Prints events/s of both and their ratio (target ≥ 0.3× COPY), and for scale the same COPY into a
- * table whose only index is the primary key on event_id (what idempotency alone costs). Then mass
+ * table whose only index is the primary key on event_id (what idempotency alone costs), and the
+ * storage floor: the rows the ingest wrote, COPYed from files into their own tables (what storing
+ * them costs, with no rule and no client work; see storageFloor). Then mass
  * events on the loaded inventory: every commissioned meter suspended (a CPL removal) and half of
  * them taken through SMKI Recovery and Recovered, in events/s, with the transitions they recorded
  * (none is allowed).
@@ -15,12 +17,13 @@ import { createReadStream, createWriteStream, readFileSync, readdirSync, statSyn
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { Client } from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { openApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { ingestStream, openInput } from "../src/ingest/ingestStream";
 import { generateSeedEvents } from "../src/ingest/seed";
 import { createLogger } from "../src/logger";
+import { INSERTED_COLUMNS } from "../src/persistence/inventoryStore";
 import { type BenchEnv } from "./run";
 
 const FIELDS = [
@@ -84,6 +87,49 @@ function cpuClock(): () => { node: number; postgres: number | null } {
     const pg1 = postgresCpuMicros();
     return { node: node.user + node.system, postgres: pg0 === null || pg1 === null ? null : pg1 - pg0 };
   };
+}
+
+/**
+ * The storage floor of an ingest: the rows it left in its tables (events, devices, meter points,
+ * histories, transitions; their final versions only), dumped to files and `COPY`ed into the same
+ * tables of a fresh database, with their keys and indexes and no rule at all, in one transaction.
+ * No ingest that stores these rows can go faster on this server. Returns the seconds it took.
+ */
+async function storageFloor(env: BenchEnv, sourceUrl: string): Promise<number> {
+  const tables = Object.entries(INSERTED_COLUMNS);
+  const src = new Client({ connectionString: sourceUrl });
+  await src.connect();
+  try {
+    for (const [table, columns] of tables) {
+      await pipeline(
+        src.query(copyTo(`COPY (SELECT ${columns} FROM ${table}) TO STDOUT`)),
+        createWriteStream(`${env.workDir}/floor-${table}.tsv`),
+      );
+    }
+  } finally {
+    await src.end();
+  }
+  const db = await env.createDatabase();
+  const c = new Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const t = performance.now();
+    await c.query("BEGIN");
+    const spent: string[] = [];
+    for (const [table, columns] of tables) {
+      const t0 = performance.now();
+      await pipeline(
+        createReadStream(`${env.workDir}/floor-${table}.tsv`),
+        c.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)),
+      );
+      spent.push(`${table} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    }
+    env.log(`storage floor by table: ${spent.join(", ")}`);
+    await c.query("COMMIT");
+    return (performance.now() - t) / 1000;
+  } finally {
+    await c.end();
+  }
 }
 
 export async function run(env: BenchEnv): Promise<void> {
@@ -155,6 +201,18 @@ export async function run(env: BenchEnv): Promise<void> {
     env.result("ingest CPU per event: Node", used.node / n, "µs");
     if (used.postgres !== null)
       env.result("ingest CPU per event: PostgreSQL", used.postgres / n, "µs (its local processes)");
+
+    // 2b. What storing the ingest's rows costs by itself (see storageFloor): the part of the gap to
+    // a bare COPY that comes from the schema (the idempotency key, the histories, the indexes the
+    // read paths need), not from the rules or the client.
+    const floorSecs = await storageFloor(env, env.databaseUrl);
+    env.result("storage floor: the ingest's rows COPYed into their tables", n / floorSecs, "events/s");
+    env.result(
+      "storage floor / COPY",
+      copySecs / floorSecs,
+      "× (the most any ingest storing these rows can reach)",
+    );
+    env.result("ingest / storage floor", floorSecs / secs, "×");
 
     // 3. Mass events on the inventory just loaded (SPEC §9): a CPL removal suspends every
     // commissioned smart meter, then half of them go through SMKI Recovery and Recovered. These are

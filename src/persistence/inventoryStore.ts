@@ -289,6 +289,21 @@ export async function loadWorkingSet(
 }
 
 /**
+ * The columns a batch writes into each table when it inserts rows (the rest are defaults and
+ * identities), in the order persistWorkingSet writes the tables. The ingest benchmark uses the same
+ * list to measure the cost of storing these rows alone.
+ */
+export const INSERTED_COLUMNS = {
+  applied_event: "event_id, event_type, occurred_at",
+  device: DEVICE_COLUMNS,
+  meter_point: METER_POINT_COLUMNS,
+  device_status_change: "device_id, status, effective_status, occurred_at, event_id",
+  device_association: "device_id, mpxn, role, begun_at, ended_at, begin_event_id, end_event_id",
+  service_flag_transition:
+    "sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag, rule, contributing_device_ids, effective_at, cause_event_id",
+} as const;
+
+/**
  * At or above this many rows a table's new rows go in with `COPY ... FROM STDIN` rather than one
  * `INSERT ... SELECT FROM unnest(...)`. COPY skips building, sending and unnesting PostgreSQL arrays
  * (client and server both spend most of an unnest insert there), so bulk batches write about twice
@@ -502,7 +517,7 @@ export async function persistWorkingSet(
   insertRows(
     q,
     "applied_event",
-    "event_id, event_type, occurred_at",
+    INSERTED_COLUMNS.applied_event,
     ["text", "text", "timestamptz"],
     appliedEvents.map((e) => [e.eventId, e.type, e.occurredAt]),
   );
@@ -534,7 +549,7 @@ export async function persistWorkingSet(
     "text",
     "timestamptz",
   ];
-  insertRows(q, "device", DEVICE_COLUMNS, DEVICE_TYPES, newDevices.map(deviceRow));
+  insertRows(q, "device", INSERTED_COLUMNS.device, DEVICE_TYPES, newDevices.map(deviceRow));
   updateRows(q, {
     table: "device",
     columns: DEVICE_COLUMNS,
@@ -568,7 +583,7 @@ export async function persistWorkingSet(
   const changedMps = [...ws.changedMeterPointIds]
     .filter((id) => !ws.newMeterPointIds.has(id))
     .map((id) => ws.meterPoints.get(id)!);
-  insertRows(q, "meter_point", METER_POINT_COLUMNS, MP_TYPES, newMps.map(mpRow));
+  insertRows(q, "meter_point", INSERTED_COLUMNS.meter_point, MP_TYPES, newMps.map(mpRow));
   updateRows(q, {
     table: "meter_point",
     columns: METER_POINT_COLUMNS,
@@ -581,7 +596,7 @@ export async function persistWorkingSet(
   insertRows(
     q,
     "device_status_change",
-    "device_id, status, effective_status, occurred_at, event_id",
+    INSERTED_COLUMNS.device_status_change,
     ["text", "text", "text", "timestamptz", "text"],
     ws.statusChanges.map((x) => [x.deviceId, x.status, x.effectiveStatus, x.occurredAt, x.eventId]),
   );
@@ -597,7 +612,7 @@ export async function persistWorkingSet(
   insertRows(
     q,
     "device_association",
-    "device_id, mpxn, role, begun_at, ended_at, begin_event_id, end_event_id",
+    INSERTED_COLUMNS.device_association,
     ["text", "text", "text", "timestamptz", "timestamptz", "text", "text"],
     ws.begunAssociations.map((a) => [
       a.deviceId,
@@ -650,7 +665,7 @@ export async function persistWorkingSet(
     insertRows(
       q,
       "service_flag_transition",
-      "sequence, mpxn, fuel, network_operator, supplier, from_flag, to_flag, rule, contributing_device_ids, effective_at, cause_event_id",
+      INSERTED_COLUMNS.service_flag_transition,
       ["bigint", "text", "text", "text", "text", "text", "text", "text", "text[]", "timestamptz", "text"],
       stored.map((t) => [
         t.sequence,
