@@ -42,13 +42,27 @@ export interface TableDigest {
   md5: string;
 }
 
-/** Row count and md5 of the content of every inventory table. */
-export async function digestState(url: string): Promise<Record<string, TableDigest>> {
+/**
+ * Row count and md5 of the content of every inventory table. `transitions: "perMeterPoint"` orders
+ * transitions by meter point, then feed order: for runs that may interleave the feed differently
+ * across meter points (ingests of disjoint files at once) but never within one.
+ */
+export async function digestState(
+  url: string,
+  o: { transitions?: "feedOrder" | "perMeterPoint" } = {},
+): Promise<Record<string, TableDigest>> {
+  const queries = { ...STATE_QUERIES };
+  if (o.transitions === "perMeterPoint") {
+    queries.service_flag_transition = queries.service_flag_transition!.replace(
+      "ORDER BY sequence",
+      "ORDER BY mpxn, sequence",
+    );
+  }
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
     const out: Record<string, TableDigest> = {};
-    for (const [table, sql] of Object.entries(STATE_QUERIES)) {
+    for (const [table, sql] of Object.entries(queries)) {
       const r = await c.query<{ rows: string; md5: string }>(
         `SELECT count(*)::text AS rows, md5(coalesce(string_agg(t::text, E'\\n'), '')) AS md5 FROM (${sql}) t`,
       );
