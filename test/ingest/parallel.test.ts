@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { openApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
 import { ingestStream, openInput } from "../../src/ingest/ingestStream";
 import { generateSeedEvents } from "../../src/ingest/seed";
-import { createLogger } from "../../src/logger";
+import { openAppOn, scratchDirs } from "../support/harness";
 import { digestState, openTestApp, queryRows, writeNdjson } from "./support";
 
 /**
@@ -15,13 +11,10 @@ import { digestState, openTestApp, queryRows, writeNdjson } from "./support";
  * the whole input. Only the feed's interleaving across meter points may differ.
  */
 describe("ingest of disjoint files at once", () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "smi-parallel-test-"));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const scratchDir = scratchDirs("smi-parallel-test-");
 
   it("converges on the state of one sequential ingest", async () => {
+    const dir = scratchDir();
     // The seed numbers its events `<prefix>-<meter point ordinal>-<n>`, and every meter point's
     // events (its devices, their associations, its export MPAN) carry its ordinal: a group each.
     const events = [...generateSeedEvents({ meterPoints: 3000, prefix: "split" })];
@@ -37,13 +30,8 @@ describe("ingest of disjoint files at once", () => {
 
     const sequential = await openTestApp();
     const parallel = await openTestApp();
-    // One more applier on the same database, with its own pool, as a second process would have.
-    const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
-    const others = await Promise.all(
-      [1, 2].map(() =>
-        openApp(config, createLogger("silent"), { databaseUrl: parallel.url, migrate: false }),
-      ),
-    );
+    // Two more appliers on the same database, each with its own pool, as other processes would have.
+    const others = await Promise.all([1, 2].map(() => openAppOn(parallel.url)));
     try {
       const s = await ingestStream(openInput(whole), sequential.app.applier, { batchSize: 500 });
       expect(s).toMatchObject({ applied: events.length, rejected: 0 });

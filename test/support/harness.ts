@@ -41,11 +41,16 @@ export async function createTestDatabase(
   };
 }
 
+/** An App (no HTTP server, own pool) on an existing migrated database, as another process would have. */
+export async function openAppOn(url: string): Promise<App> {
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
+  return openApp(config, createLogger("silent"), { databaseUrl: url, migrate: false });
+}
+
 /** An App (no HTTP server) on a fresh migrated database, for tests of services and the CLI. */
 export async function openTestApp(): Promise<{ app: App; url: string; close(): Promise<void> }> {
   const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
-  const app = await openApp(config, createLogger("silent"), { databaseUrl: db.url, migrate: false });
+  const app = await openAppOn(db.url);
   return {
     app,
     url: db.url,
